@@ -77,9 +77,18 @@ export function scanFrame(buf: Uint8Array, pos: number): FrameScan {
   return { ok: true, kind, payload: buf.subarray(pos + FRAME_HEADER_BYTES, end), next: end };
 }
 
+/** Where in the files a problem is: the entry's position, its segment file and byte offset. */
+export interface EntryLocation {
+  index?: number;
+  segment?: string;
+  offset?: number;
+}
+
 export class LedgerFormatError extends Error {
-  constructor(message: string) {
+  readonly location: EntryLocation;
+  constructor(message: string, location: EntryLocation = {}) {
     super(message);
     this.name = 'LedgerFormatError';
+    this.location = location;
   }
 }

@@ -30,6 +30,11 @@ export interface RecoveryReport {
   offset?: number;
   /** Bytes removed: writes that were never acknowledged. */
   droppedBytes: number;
+  /**
+   * Where the removed bytes were kept (`torn-*.bin` beside the segments), so that nothing is
+   * destroyed even if the damage was not a power cut.
+   */
+  quarantined?: string;
 }
 
 export interface SegmentLogOptions {
@@ -145,6 +150,7 @@ export class SegmentLog {
         if (first !== count) {
           throw new LedgerFormatError(
             `${join(dir, name)}: segment starts at entry ${first} but the entries before it end at ${count}; a segment is missing or was replaced`,
+            { index: count, segment: name, offset: 0 },
           );
         }
         let pos = SEGMENT_HEADER_BYTES;
@@ -302,7 +308,13 @@ export class SegmentLog {
       let pos = SEGMENT_HEADER_BYTES;
       for (let index = seg.first; index < next && index < end; index++) {
         const f = scanFrame(bytes, pos);
-        if (!f.ok) throw new LedgerFormatError(`${join(this.dir, seg.name)}: entry ${index} at byte ${pos} is damaged (${f.reason})`);
+        if (!f.ok) {
+          throw new LedgerFormatError(`${join(this.dir, seg.name)}: entry ${index} at byte ${pos} is damaged (${f.reason})`, {
+            index,
+            segment: seg.name,
+            offset: pos,
+          });
+        }
         if (index >= from) yield { index, kind: f.kind, payload: f.payload, segment: seg.name, offset: pos };
         pos = f.next;
       }

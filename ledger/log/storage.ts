@@ -25,6 +25,8 @@ export interface LogStorage {
   open(path: string, mode: 'read' | 'append'): Promise<LogFile>;
   /** Makes the directory's entries (new file names) durable. */
   syncDir(dir: string): Promise<void>;
+  /** Writes a whole new file and makes it durable. */
+  writeFile(path: string, data: Uint8Array): Promise<void>;
 }
 
 class NodeLogFile implements LogFile {
@@ -84,6 +86,15 @@ export const nodeStorage: LogStorage = {
     const fh = await open(path, flags, 0o600);
     const { size } = await fh.stat();
     return new NodeLogFile(fh, size);
+  },
+  async writeFile(path, data) {
+    const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
   },
   async syncDir(dir) {
     const fh = await open(dir, constants.O_RDONLY);

@@ -108,6 +108,10 @@ export class CrashStorage implements LogStorage {
       async close() {},
     };
   }
+  async writeFile(path: string, data: Uint8Array): Promise<void> {
+    this.#tick();
+    this.files.set(path, { data: Buffer.from(data), durable: Buffer.from(data), dirSynced: false });
+  }
   async syncDir(dir: string): Promise<void> {
     this.#tick();
     for (const [p, f] of this.files) if (dirname(p) === dir) f.dirSynced = true;

@@ -45,7 +45,7 @@ test('a torn tail is cut on open and reported; a damaged middle is refused with 
   const log = await SegmentLog.open(dir);
   for (let i = 0; i < 10; i++) await log.append(EntryKind.leaf, payload(i));
   await log.close();
-  const [seg] = await readdir(dir);
+  const [seg] = (await readdir(dir)).filter((n) => n.endsWith('.vtl'));
   const path = join(dir, seg!);
   const good = await readFile(path);
   await writeFile(path, Buffer.concat([good, Buffer.from([0, 0, 0, 40, 1, 2])]));
@@ -53,6 +53,7 @@ test('a torn tail is cut on open and reported; a damaged middle is refused with 
   t.is(reopened.length, 10);
   t.is(reopened.recovery.droppedBytes, 6);
   t.is(reopened.recovery.offset, good.length);
+  t.deepEqual(await readFile(reopened.recovery.quarantined!), Buffer.from([0, 0, 0, 40, 1, 2]), 'the cut bytes are kept aside');
   await reopened.close();
   t.deepEqual(await readFile(path), good);
 
