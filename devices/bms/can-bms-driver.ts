@@ -52,7 +52,7 @@ export class CanBmsDriver {
   #faults = new Map<string, Sample>();
   #balancing = new Map<number, Sample>();
   #contactor: Sample | undefined;
-  #cellCount: number | undefined;
+  #counts: Partial<Record<'cellVoltagesMv' | 'temperaturesC', number>> = {};
   #running: Promise<void> | undefined;
 
   constructor(opts: CanBmsDriverOptions) {
@@ -128,8 +128,8 @@ export class CanBmsDriver {
         this.#contactor = { v: closed ? 1 : 0, t, periodMs };
         return;
       }
-      case 'cellCount':
-        this.#cellCount = raw;
+      case 'count':
+        this.#counts[target.of] = raw;
         return;
       case 'balancing':
         for (let k = 0; k < target.bits; k++) {
@@ -171,16 +171,16 @@ export class CanBmsDriver {
       }
       return out;
     };
-    const cells = dense(this.#cells);
-    if (cells && (this.#cellCount === undefined || cells.length >= this.#cellCount)) {
-      const used = this.#cellCount ? cells.slice(0, this.#cellCount) : cells;
-      snap.cellVoltagesMv = used.map((s) => s.v);
-      meta('cellVoltagesMv', used);
-    }
-    const temps = dense(this.#temps);
-    if (temps) {
-      snap.temperaturesC = temps.map((s) => s.v);
-      meta('temperaturesC', temps);
+    for (const [field, samples] of [
+      ['cellVoltagesMv', this.#cells],
+      ['temperaturesC', this.#temps],
+    ] as const) {
+      const all = dense(samples);
+      const count = this.#counts[field];
+      if (!all || (count !== undefined && all.length < count)) continue;
+      const used = count !== undefined ? all.slice(0, count) : all;
+      snap[field] = used.map((s) => s.v);
+      meta(field, used);
     }
     if (this.#faults.size) {
       for (const [name, s] of this.#faults) if (s.v !== 0) snap.faults[name as keyof typeof snap.faults] = true;

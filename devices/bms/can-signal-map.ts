@@ -19,8 +19,8 @@ export type SignalTarget =
   | { field: 'fault'; name: FaultName }
   /** The contactor: closed while the signal's value (or value-table name) is one of these. */
   | { field: 'contactorClosed'; closedWhen: readonly (number | string)[] }
-  /** How many cells the pack has: trims per-cell arrays whose last frame carries unused slots. */
-  | { field: 'cellCount' }
+  /** How many cells (or sensors) there are: trims arrays whose last frame carries unused slots. */
+  | { field: 'count'; of: 'cellVoltagesMv' | 'temperaturesC' }
   /** A bitfield of balancing flags: bit k = cell firstCell + k (from 0). */
   | { field: 'balancing'; firstCell: number; bits: number };
 

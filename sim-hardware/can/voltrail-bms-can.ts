@@ -145,7 +145,7 @@ export class VoltrailBmsCanFace implements SimDevice {
         const out: CanFrame[] = [];
         const n = Math.min(r.temperatureC.length, 48);
         for (let g = 0; g * 4 < n; g++) {
-          const v: Record<string, SignalValue> = { TempGroup: g };
+          const v: Record<string, SignalValue> = { TempGroup: g, TempCount: n };
           for (let k = 0; k < 4; k++) {
             const i = g * 4 + k;
             v[`Temp${String(i + 1).padStart(2, '0')}`] = i < n ? clamp(Math.round(r.temperatureC[i]! * 10) / 10, -204.8, 204.7) : 0;
