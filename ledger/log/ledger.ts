@@ -13,14 +13,14 @@ import { EntryKind, isLeafKind } from './frame.ts';
 import { SegmentLog, type RecoveryReport } from './segment-log.ts';
 import type { LogStorage } from './storage.ts';
 import { encodeCheckpoint, encodeRecord, type Checkpoint } from './record.ts';
-import type { PayloadSigner } from './record-signer.ts';
+import { sign1, type CoseSigner } from '../cose/sign1.ts';
 
 export type SigningMode = 'per-record' | 'checkpoint';
 
 export interface LedgerOptions {
   /** Folder of the segment files. */
   dir: string;
-  signer: PayloadSigner;
+  signer: CoseSigner;
   /** How telemetry is signed; events are always signed per record. Default 'checkpoint'. */
   mode?: SigningMode;
   /** Checkpoint after this many unsigned leaves (default 1000). */
@@ -44,7 +44,7 @@ export class Ledger {
   readonly dir: string;
   readonly recovery: RecoveryReport;
   #log: SegmentLog;
-  #signer: PayloadSigner;
+  #signer: CoseSigner;
   #mode: SigningMode;
   #every: number;
   #intervalMs: number;
@@ -55,8 +55,10 @@ export class Ledger {
   #unsigned = 0;
   #unsignedSince = 0;
   #lastCheckpoint: Checkpoint | undefined;
+  /** Tree size covered by the newest checkpoint in the log. */
+  #checkpointedSize: number;
 
-  private constructor(opts: LedgerOptions, log: SegmentLog, frontier: MerkleFrontier, unsigned: number) {
+  private constructor(opts: LedgerOptions, log: SegmentLog, frontier: MerkleFrontier, unsigned: number, checkpointedSize: number) {
     this.dir = opts.dir;
     this.#log = log;
     this.recovery = log.recovery;
@@ -68,12 +70,14 @@ export class Ledger {
     this.#clock = opts.clock;
     this.#frontier = frontier;
     this.#unsigned = unsigned;
+    this.#checkpointedSize = checkpointedSize;
     this.#unsignedSince = opts.clock.monotonic();
   }
 
   static async open(opts: LedgerOptions): Promise<Ledger> {
     const frontier = new MerkleFrontier();
     let unsigned = 0;
+    let checkpointedSize = 0;
     const log = await SegmentLog.open(opts.dir, {
       storage: opts.storage,
       segmentBytes: opts.segmentBytes,
@@ -83,10 +87,11 @@ export class Ledger {
           if (e.kind === EntryKind.leaf) unsigned++;
         } else if (e.kind === EntryKind.checkpoint) {
           unsigned = 0;
+          checkpointedSize = frontier.size;
         }
       },
     });
-    return new Ledger(opts, log, frontier, unsigned);
+    return new Ledger(opts, log, frontier, unsigned, checkpointedSize);
   }
 
   /** Records so far (Merkle leaves), durable or pending. */
@@ -115,7 +120,7 @@ export class Ledger {
     const seq = this.#frontier.size;
     const bytes = encodeRecord({ seq, time: Math.round(this.#clock.now()), type, body, simulated: this.#simulated });
     const signed = opts.signed || this.#mode === 'per-record';
-    const payload = signed ? this.#signer.sign(bytes, type === 'telemetry' ? TYP.record : TYP.event) : bytes;
+    const payload = signed ? sign1({ payload: bytes, typ: type === 'telemetry' ? TYP.record : TYP.event, signer: this.#signer }) : bytes;
     this.#frontier.appendLeafHash(hashLeaf(payload));
     const done = this.#log.append(signed ? EntryKind.signedRecord : EntryKind.leaf, payload);
     if (!signed) {
@@ -131,8 +136,7 @@ export class Ledger {
 
   /** Adds a signed checkpoint over the whole tree now (if any leaf is not yet covered). */
   async checkpoint(): Promise<Checkpoint | undefined> {
-    if (this.#unsigned === 0 && this.#lastCheckpoint?.size === this.#frontier.size) return this.#lastCheckpoint;
-    if (this.#frontier.size === 0) return undefined;
+    if (this.#checkpointedSize === this.#frontier.size) return this.#lastCheckpoint;
     const c: Checkpoint = {
       size: this.#frontier.size,
       root: this.#frontier.root(),
@@ -140,8 +144,9 @@ export class Ledger {
       logId: this.#signer.kid,
     };
     this.#unsigned = 0;
+    this.#checkpointedSize = c.size;
     this.#lastCheckpoint = c;
-    await this.#log.append(EntryKind.checkpoint, this.#signer.sign(encodeCheckpoint(c), TYP.checkpoint));
+    await this.#log.append(EntryKind.checkpoint, sign1({ payload: encodeCheckpoint(c), typ: TYP.checkpoint, signer: this.#signer }));
     return c;
   }
 
@@ -154,9 +159,9 @@ export class Ledger {
     await this.#log.flush();
   }
 
-  /** Covers every leaf with a final checkpoint, then closes the files. */
+  /** Covers every record with a final checkpoint, then closes the files. */
   async close(): Promise<void> {
-    if (this.#unsigned > 0) await this.checkpoint();
+    await this.checkpoint();
     await this.#log.close();
   }
 }

@@ -8,7 +8,7 @@ import { EntryKind, LedgerFormatError, type EntryLocation } from './frame.ts';
 import { SegmentLog } from './segment-log.ts';
 import type { LogStorage } from './storage.ts';
 import { decodeCheckpoint, decodeRecord } from './record.ts';
-import type { PayloadVerifier } from './record-signer.ts';
+import { verify1, type Verify1Options } from '../cose/sign1.ts';
 
 export interface LedgerFailure extends EntryLocation {
   /** Sequence number of the record involved, when the entry is (or should be) a record. */
@@ -36,7 +36,8 @@ const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.
 
 export async function verifyLedger(
   dir: string,
-  verifier: PayloadVerifier,
+  /** Which keys and algorithms to accept (a KeyRing's lookup, usually). */
+  trust: Pick<Verify1Options, 'keys' | 'algs' | 'backends'>,
   opts: { storage?: LogStorage; logId?: Uint8Array } = {},
 ): Promise<LedgerReport> {
   const frontier = new MerkleFrontier();
@@ -75,7 +76,7 @@ export async function verifyLedger(
         let typ: string | undefined;
         if (e.kind === EntryKind.signedRecord) {
           try {
-            const v = verifier.verify(e.payload, [TYP.record, TYP.event]);
+            const v = verify1(e.payload, { ...trust, typ: [TYP.record, TYP.event] });
             recordBytes = v.payload;
             typ = v.typ;
             if (opts.logId && !equal(v.kid, opts.logId)) throw new Error(`signed by key ${hex(v.kid)}, not this log's ${hex(opts.logId)}`);
@@ -105,7 +106,7 @@ export async function verifyLedger(
       } else if (e.kind === EntryKind.checkpoint) {
         let c;
         try {
-          const v = verifier.verify(e.payload, [TYP.checkpoint]);
+          const v = verify1(e.payload, { ...trust, typ: TYP.checkpoint });
           c = decodeCheckpoint(v.payload, `checkpoint at ${at}`);
           if (!equal(c.logId, v.kid)) throw new Error(`names log ${hex(c.logId)} but is signed by ${hex(v.kid)}`);
           if (opts.logId && !equal(v.kid, opts.logId)) throw new Error(`signed by key ${hex(v.kid)}, not this log's ${hex(opts.logId)}`);

@@ -5,7 +5,7 @@
 import type { CanBus } from '../../hal/can/bus.ts';
 import type { DbcDatabase } from '../../devices/dbc/index.ts';
 import { Pack } from '../plant/pack.ts';
-import type { Chemistry } from '../plant/cell-params.ts';
+import type { Chemistry } from '../plant/ocv.ts';
 import { rest, sequence, type Profile } from '../plant/profiles.ts';
 import { urbanCycle } from '../plant/drive-cycles.ts';
 import { SimulatedBms } from '../bms/simulated-bms.ts';
