@@ -5,6 +5,8 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UserError } from './errors.ts';
 import { registerPending } from './commands/pending.ts';
+import { registerRun } from './commands/run.ts';
+import { registerLedger } from './commands/ledger.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .version(pkg.version, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false });
+  registerRun(program);
+  registerLedger(program);
   registerPending(program);
   return program;
 }
