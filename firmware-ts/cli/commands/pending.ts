@@ -6,7 +6,6 @@ import { notYetAvailable } from '../errors.ts';
 const PENDING: [name: string, description: string][] = [
   ['run', 'run the runtime (--sim: against the built-in simulator)'],
   ['ledger', 'verify, inspect, prove and export the ledger'],
-  ['can', 'read, send and decode CAN traffic (dump, send, decode)'],
   ['bms', 'read a BMS once or live (bms read)'],
   ['sim', 'run the hardware simulator standalone, with ptys for other tools'],
   ['hil', 'run hardware-in-the-loop scenarios (hil run)'],
