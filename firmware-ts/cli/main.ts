@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UserError } from './errors.ts';
+import { registerCan } from './commands/can.ts';
 import { registerPending } from './commands/pending.ts';
 import { registerRun } from './commands/run.ts';
 import { registerLedger } from './commands/ledger.ts';
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false });
   registerRun(program);
   registerLedger(program);
+  registerCan(program);
   registerPending(program);
   return program;
 }

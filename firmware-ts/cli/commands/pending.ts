@@ -5,6 +5,8 @@ import { notYetAvailable } from '../errors.ts';
 
 const PENDING: [name: string, description: string][] = [
   ['can', 'read, send and decode CAN traffic (dump, send, decode)'],
+  ['run', 'run the runtime (--sim: against the built-in simulator)'],
+  ['ledger', 'verify, inspect, prove and export the ledger'],
   ['bms', 'read a BMS once or live (bms read)'],
   ['sim', 'run the hardware simulator standalone, with ptys for other tools'],
   ['hil', 'run hardware-in-the-loop scenarios (hil run)'],
@@ -21,6 +23,8 @@ const PENDING: [name: string, description: string][] = [
 
 export function registerPending(program: Command): void {
   for (const [name, description] of PENDING) {
+    // A capability that has landed registers itself before this runs; its placeholder steps aside.
+    if (program.commands.some((c) => c.name() === name)) continue;
     program
       .command(name)
       .description(`${description} (not yet available)`)
