@@ -70,17 +70,24 @@ export function decodeSignals(message: DbcMessage, data: Uint8Array, opts?: Deco
     throw new RangeError(`message ${message.name} (id 0x${message.id.toString(16)}) is ${message.length} bytes; the frame holds ${data.length}`);
   }
   const useChoices = opts?.choices !== false;
-  const out: Record<string, SignalValue> = {};
   const { present, raw } = plan;
   const signals = plan.signals;
+  // First the raw values, switches before what they select; then the values in file order.
   for (let i = 0; i < signals.length; i++) {
     const p = signals[i]!;
     present[i] = 0;
     if (p.parent >= 0 && (present[p.parent] === 0 || !inRanges(p.ranges, raw[p.parent]!))) continue;
     if (p.layout.bytesNeeded > data.length) continue;
-    const r = readRaw(p, data);
+    raw[i] = readRaw(p, data);
     present[i] = 1;
-    raw[i] = r;
+  }
+  const out: Record<string, SignalValue> = {};
+  const order = plan.fileOrder;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    if (present[i] === 0) continue;
+    const p = signals[i]!;
+    const r = raw[i]!;
     const name = useChoices && p.choices !== undefined ? p.choices.get(r) : undefined;
     out[p.name] = name ?? r * p.factor + p.offset;
   }
