@@ -154,12 +154,26 @@ function writeSignal(message: DbcMessage, p: SignalPlan, value: unknown, data: U
     lo = scratch.getUint32(4);
   } else {
     const minRaw = p.signed ? -p.signBit : 0;
+    // A double: above 53 bits it is 2^n (or 2^(n-1)), the nearest double to the true bound.
     const maxRaw = p.signed ? p.signBit - 1 : p.span - 1;
-    const fits = Number.isInteger(rawNumber) && (p.length <= 53
-      ? rawNumber >= minRaw && rawNumber <= maxRaw
-      // Above 53 bits the bounds are not exact doubles: compare in BigInt.
-      : BigInt(rawNumber) >= (p.signed ? -(1n << BigInt(p.length - 1)) : 0n) &&
-        BigInt(rawNumber) < (p.signed ? 1n << BigInt(p.length - 1) : 1n << BigInt(p.length)));
+    let fits = Number.isInteger(rawNumber) && rawNumber >= minRaw && rawNumber <= maxRaw;
+    if (!fits && typeof value === 'number' && Number.isInteger(rawNumber)) {
+      // The value of a raw bound, once scaled, can round so that it scales back one step
+      // outside the field: it is taken as the bound when it is the bound's value to within
+      // double precision (and less than half a step away), so that every decoded value encodes again.
+      const edge = rawNumber > maxRaw ? maxRaw : minRaw;
+      const diff = Math.abs(value - (edge * p.factor + p.offset));
+      if (diff < Math.abs(p.factor) / 2 && diff <= 4 * Number.EPSILON * (Math.abs(value) + Math.abs(p.offset))) {
+        rawNumber = edge;
+        fits = true;
+      }
+    }
+    let big = 0n;
+    if (fits && p.length > 53) {
+      const hiBig = p.signed ? 1n << BigInt(p.length - 1) : 1n << BigInt(p.length);
+      big = BigInt(rawNumber);
+      if (big >= hiBig) big = hiBig - 1n;
+    }
     if (!fits) {
       throw new RangeError(`${where(message, p)}: raw value ${rawNumber} is not representable in ${p.length} ${p.signed ? 'signed' : 'unsigned'} bits (${minRaw}..${maxRaw})`);
     }
@@ -168,7 +182,7 @@ function writeSignal(message: DbcMessage, p: SignalPlan, value: unknown, data: U
       hi = Math.floor(u / TWO_32);
       lo = u - hi * TWO_32;
     } else {
-      let u = BigInt(rawNumber);
+      let u = big;
       if (u < 0n) u += 1n << BigInt(p.length);
       lo = Number(u & 0xffffffffn);
       hi = Number(u >> 32n);
