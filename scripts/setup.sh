@@ -40,4 +40,6 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --no-audit --no-fund
   cp package-lock.json "$stamp"
 fi
+# The optional native signer: built where a compiler and libsecp256k1 exist, a note otherwise.
+node scripts/build-native.mjs
 echo "setup: ready"

@@ -1,0 +1,94 @@
+// Framing of entries in a ledger segment file. A segment starts with a 16-byte header:
+//   "VTLG" | version u8 (1) | 3 reserved zero bytes | index of its first entry, u64 big-endian
+// then entries, each: payload length u32 BE | CRC-32 (ISO-HDLC, zlib's) of kind||payload u32 BE |
+// kind u8 | payload. The checksum finds torn or damaged writes; the Merkle tree and signatures
+// above this layer find tampering.
+import { crc32 } from 'node:zlib';
+
+export const SEGMENT_MAGIC = 0x56544c47; // "VTLG"
+export const SEGMENT_VERSION = 1;
+export const SEGMENT_HEADER_BYTES = 16;
+export const FRAME_HEADER_BYTES = 9;
+/** The largest payload accepted: far above any record, small enough to refuse garbage lengths. */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+/** What an entry is. Leaves are Merkle-tree leaves; the others sign or annotate the tree. */
+export const EntryKind = {
+  /** A record signed on its own: COSE_Sign1 bytes; a Merkle leaf. */
+  signedRecord: 1,
+  /** A record in checkpoint mode: canonical CBOR bytes, unsigned; a Merkle leaf. */
+  leaf: 2,
+  /** A signed checkpoint over tree size, root and time: COSE_Sign1 bytes; not a leaf. */
+  checkpoint: 3,
+  /** A witness countersignature of a checkpoint: COSE_Sign1 bytes; not a leaf. */
+  witness: 4,
+} as const;
+export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
+
+export function isLeafKind(kind: number): boolean {
+  return kind === EntryKind.signedRecord || kind === EntryKind.leaf;
+}
+
+export function segmentHeader(firstIndex: number): Uint8Array {
+  const b = Buffer.alloc(SEGMENT_HEADER_BYTES);
+  b.writeUInt32BE(SEGMENT_MAGIC, 0);
+  b[4] = SEGMENT_VERSION;
+  b.writeBigUInt64BE(BigInt(firstIndex), 8);
+  return b;
+}
+
+export function parseSegmentHeader(b: Uint8Array, where: string): number {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  if (buf.length < SEGMENT_HEADER_BYTES || buf.readUInt32BE(0) !== SEGMENT_MAGIC) {
+    throw new LedgerFormatError(`${where}: not a voltrail ledger segment (bad magic)`);
+  }
+  if (buf[4] !== SEGMENT_VERSION) {
+    throw new LedgerFormatError(`${where}: segment format version ${buf[4]} is not supported (this version reads ${SEGMENT_VERSION})`);
+  }
+  return Number(buf.readBigUInt64BE(8));
+}
+
+export function encodeFrame(kind: number, payload: Uint8Array): Uint8Array {
+  if (payload.length > MAX_PAYLOAD_BYTES) throw new RangeError(`ledger entry of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  out.writeUInt32BE(payload.length, 0);
+  out[8] = kind;
+  out.set(payload, FRAME_HEADER_BYTES);
+  out.writeUInt32BE(crc32(out.subarray(8)), 4);
+  return out;
+}
+
+export type FrameScan =
+  | { ok: true; kind: number; payload: Uint8Array; next: number }
+  | { ok: false; reason: 'truncated' | 'checksum' | 'length' | 'kind'; };
+
+/** Reads the frame at `pos` of `buf`; says why when the bytes there are not a whole valid frame. */
+export function scanFrame(buf: Uint8Array, pos: number): FrameScan {
+  if (buf.length - pos < FRAME_HEADER_BYTES) return { ok: false, reason: 'truncated' };
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const len = view.getUint32(pos);
+  if (len > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'length' };
+  const end = pos + FRAME_HEADER_BYTES + len;
+  if (end > buf.length) return { ok: false, reason: 'truncated' };
+  const crc = view.getUint32(pos + 4);
+  if (crc32(buf.subarray(pos + 8, end)) !== crc) return { ok: false, reason: 'checksum' };
+  const kind = buf[pos + 8]!;
+  if (kind < EntryKind.signedRecord || kind > EntryKind.witness) return { ok: false, reason: 'kind' };
+  return { ok: true, kind, payload: buf.subarray(pos + FRAME_HEADER_BYTES, end), next: end };
+}
+
+/** Where in the files a problem is: the entry's position, its segment file and byte offset. */
+export interface EntryLocation {
+  index?: number;
+  segment?: string;
+  offset?: number;
+}
+
+export class LedgerFormatError extends Error {
+  readonly location: EntryLocation;
+  constructor(message: string, location: EntryLocation = {}) {
+    super(message);
+    this.name = 'LedgerFormatError';
+    this.location = location;
+  }
+}

@@ -1,0 +1,108 @@
+// The ledger's own structures, as canonical CBOR (ledger/cddl/ledger.cddl):
+//
+//   ledger-record = {
+//     1: uint,          ; seq: the record's position among the log's leaves, from 0, no gaps
+//     2: uint,          ; time: board wall-clock, ms since the Unix epoch (may jump: see events)
+//     3: tstr,          ; type: names the body's structure ("telemetry", "event", ...)
+//     4: any,           ; body, as specified for its type
+//     ? 5: true,        ; simulated: made by a simulator run, never by a provisioned board's key
+//   }
+//   checkpoint = {
+//     1: uint,          ; tree size: number of leaves covered
+//     2: bstr .size 32, ; root: RFC 9162 Merkle tree hash over those leaves
+//     3: uint,          ; time: board wall-clock ms when it was made
+//     4: bstr,          ; log id: the kid of the key that signs this log
+//   }
+//
+// Leaves are the exact stored bytes: a record's canonical CBOR (checkpoint mode) or its
+// COSE_Sign1 (per-record mode), so a proof needs nothing but the stored item.
+import { encodeCanonical } from '../cbor/canonical-encode.ts';
+import { decodeCbor } from '../cbor/decode.ts';
+import type { CborValue } from '../cbor/value.ts';
+
+export interface LedgerRecord {
+  seq: number;
+  time: number;
+  type: string;
+  body: CborValue;
+  simulated?: boolean;
+}
+
+export interface Checkpoint {
+  size: number;
+  root: Uint8Array;
+  time: number;
+  logId: Uint8Array;
+}
+
+/** Limits for decoding stored items: generous for real records, small enough to stop garbage. */
+const LIMITS = { maxDepth: 16, maxSize: 1 << 20, maxItems: 100_000, canonical: true } as const;
+
+export function encodeRecord(r: LedgerRecord): Uint8Array {
+  const m = new Map<number, CborValue>([
+    [1, r.seq],
+    [2, r.time],
+    [3, r.type],
+    [4, r.body],
+  ]);
+  if (r.simulated) m.set(5, true);
+  return encodeCanonical(m);
+}
+
+function field<T>(m: ReadonlyMap<CborValue, CborValue>, key: number, check: (v: unknown) => v is T, what: string, where: string): T {
+  const v = m.get(key);
+  if (!check(v)) throw new TypeError(`${where}: field ${key} (${what}) is missing or of the wrong type`);
+  return v;
+}
+const isUint = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isText = (v: unknown): v is string => typeof v === 'string';
+const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
+
+function decodeMap(bytes: Uint8Array, where: string, allowed: number[]): ReadonlyMap<CborValue, CborValue> {
+  const v = decodeCbor(bytes, LIMITS);
+  if (!(v instanceof Map)) throw new TypeError(`${where}: not a CBOR map`);
+  for (const k of v.keys()) {
+    if (typeof k !== 'number' || !allowed.includes(k)) throw new TypeError(`${where}: unexpected field ${String(k)}`);
+  }
+  return v;
+}
+
+/** Decodes a record, refusing non-canonical bytes and unknown fields; `where` names it in errors. */
+export function decodeRecord(bytes: Uint8Array, where: string): LedgerRecord {
+  const m = decodeMap(bytes, where, [1, 2, 3, 4, 5]);
+  const r: LedgerRecord = {
+    seq: field(m, 1, isUint, 'seq', where),
+    time: field(m, 2, isUint, 'time', where),
+    type: field(m, 3, isText, 'type', where),
+    body: m.get(4) as CborValue,
+  };
+  if (!m.has(4)) throw new TypeError(`${where}: field 4 (body) is missing`);
+  if (m.has(5)) {
+    if (m.get(5) !== true) throw new TypeError(`${where}: field 5 (simulated) must be true when present`);
+    r.simulated = true;
+  }
+  return r;
+}
+
+export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+  return encodeCanonical(
+    new Map<number, CborValue>([
+      [1, c.size],
+      [2, c.root],
+      [3, c.time],
+      [4, c.logId],
+    ]),
+  );
+}
+
+export function decodeCheckpoint(bytes: Uint8Array, where: string): Checkpoint {
+  const m = decodeMap(bytes, where, [1, 2, 3, 4]);
+  const root = field(m, 2, isBytes, 'root', where);
+  if (root.length !== 32) throw new TypeError(`${where}: checkpoint root must be 32 bytes, not ${root.length}`);
+  return {
+    size: field(m, 1, isUint, 'tree size', where),
+    root,
+    time: field(m, 3, isUint, 'time', where),
+    logId: field(m, 4, isBytes, 'log id', where),
+  };
+}

@@ -1,0 +1,331 @@
+// The durable, append-only entry log under the ledger: segment files of framed entries
+// (frame.ts), group commit (every append waiting at the same moment shares one write and one
+// fsync), acknowledgement only once durable, and recovery on open that truncates a torn tail
+// and says exactly what it dropped. Old segments are never rewritten (SD-card friendly).
+import { join } from 'node:path';
+import { nodeStorage, type LogFile, type LogStorage } from './storage.ts';
+import {
+  encodeFrame,
+  LedgerFormatError,
+  parseSegmentHeader,
+  scanFrame,
+  segmentHeader,
+  SEGMENT_HEADER_BYTES,
+} from './frame.ts';
+
+export interface LogEntry {
+  /** Position of the entry in the whole log, from 0. */
+  index: number;
+  kind: number;
+  payload: Uint8Array;
+  /** Segment file name and byte offset of the entry's frame, to name it in errors. */
+  segment: string;
+  offset: number;
+}
+
+export interface RecoveryReport {
+  /** Segment whose torn tail was cut, if any. */
+  segment?: string;
+  /** Byte offset where the cut was made. */
+  offset?: number;
+  /** Bytes removed: writes that were never acknowledged. */
+  droppedBytes: number;
+  /**
+   * Where the removed bytes were kept (`torn-*.bin` beside the segments), so that nothing is
+   * destroyed even if the damage was not a power cut.
+   */
+  quarantined?: string;
+}
+
+export interface SegmentLogOptions {
+  storage?: LogStorage;
+  /** A new segment is started once the current one holds this many bytes. */
+  segmentBytes?: number;
+  /** Open for reading only: recovery reports a torn tail but changes nothing. */
+  readOnly?: boolean;
+  /** Called for every valid entry during the opening scan, in order. */
+  replay?: (entry: LogEntry) => void;
+}
+
+/** The ledger's files could not be written: disk full, read-only media, I/O error. */
+export class LedgerWriteError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, options?: ErrorOptions & { code?: string }) {
+    super(message, options);
+    this.name = 'LedgerWriteError';
+    this.code = options?.code;
+  }
+}
+
+/** One group commit writes at most this much, which bounds what a power cut can tear. */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+const SEGMENT_RE = /^seg-(\d{16})\.vtl$/;
+const segmentName = (first: number) => `seg-${String(first).padStart(16, '0')}.vtl`;
+
+interface Pending {
+  frame: Uint8Array;
+  index: number;
+  resolve: (index: number) => void;
+  reject: (err: Error) => void;
+}
+
+function describeIoError(err: unknown, dir: string): LedgerWriteError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const what =
+    code === 'ENOSPC'
+      ? `the disk holding ${dir} is full; free space (or move --data-dir) and restart`
+      : code === 'EROFS'
+        ? `${dir} is on read-only media; remount it read-write or choose another --data-dir`
+        : code === 'EACCES' || code === 'EPERM'
+          ? `no permission to write in ${dir}; check its owner and mode`
+          : `writing the ledger in ${dir} failed (${code ?? (err as Error)?.message})`;
+  return new LedgerWriteError(what, { cause: err, code });
+}
+
+export class SegmentLog {
+  readonly dir: string;
+  readonly recovery: RecoveryReport;
+  #storage: LogStorage;
+  #segmentBytes: number;
+  #readOnly: boolean;
+  #segments: { name: string; first: number }[];
+  #file: LogFile | undefined;
+  #durableCount: number;
+  #nextIndex: number;
+  #pending: Pending[] = [];
+  #pendingBytes = 0;
+  #flushing: Promise<void> | undefined;
+  #failed: LedgerWriteError | undefined;
+  #closed = false;
+
+  private constructor(dir: string, opts: Required<Pick<SegmentLogOptions, 'segmentBytes' | 'readOnly'>> & { storage: LogStorage }, segments: { name: string; first: number }[], count: number, file: LogFile | undefined, recovery: RecoveryReport) {
+    this.dir = dir;
+    this.#storage = opts.storage;
+    this.#segmentBytes = opts.segmentBytes;
+    this.#readOnly = opts.readOnly;
+    this.#segments = segments;
+    this.#durableCount = count;
+    this.#nextIndex = count;
+    this.#file = file;
+    this.recovery = recovery;
+  }
+
+  static async open(dir: string, opts: SegmentLogOptions = {}): Promise<SegmentLog> {
+    const storage = opts.storage ?? nodeStorage;
+    const readOnly = opts.readOnly ?? false;
+    if (!readOnly) {
+      try {
+        await storage.mkdir(dir);
+      } catch (err) {
+        throw describeIoError(err, dir);
+      }
+    }
+    const names = (await storage.list(dir)).filter((n) => SEGMENT_RE.test(n)).sort();
+    const segments: { name: string; first: number }[] = [];
+    let count = 0;
+    const recovery: RecoveryReport = { droppedBytes: 0 };
+    let lastFile: LogFile | undefined;
+    for (let s = 0; s < names.length; s++) {
+      const name = names[s]!;
+      const isLast = s === names.length - 1;
+      const file = await storage.open(join(dir, name), isLast && !readOnly ? 'append' : 'read');
+      try {
+        const bytes = await file.read(0, file.size);
+        let first: number;
+        if (bytes.length < SEGMENT_HEADER_BYTES && isLast) {
+          // A segment whose header never became durable: nothing in it was acknowledged.
+          first = count;
+          recovery.segment = name;
+          recovery.offset = 0;
+          recovery.droppedBytes += bytes.length;
+          if (!readOnly) {
+            await file.truncate(0);
+            await file.append(segmentHeader(first));
+            await file.sync();
+          }
+        } else {
+          first = parseSegmentHeader(bytes, `${join(dir, name)}`);
+        }
+        if (first !== count) {
+          throw new LedgerFormatError(
+            `${join(dir, name)}: segment starts at entry ${first} but the entries before it end at ${count}; a segment is missing or was replaced`,
+            { index: count, segment: name, offset: 0 },
+          );
+        }
+        let pos = SEGMENT_HEADER_BYTES;
+        while (pos < bytes.length) {
+          const f = scanFrame(bytes, pos);
+          if (!f.ok) {
+            // A power cut can only tear the last group commit, which is at most MAX_BATCH_BYTES.
+            // Damage further from the end hit acknowledged entries: refuse rather than cut them.
+            if (!isLast || bytes.length - pos > MAX_BATCH_BYTES) {
+              throw new LedgerFormatError(
+                `${join(dir, name)}: entry ${count} at byte ${pos} is damaged (${f.reason}) and acknowledged entries follow it; the ledger needs repair from a copy (run 'voltrail ledger verify' for details)`,
+              );
+            }
+            recovery.segment = name;
+            recovery.offset = pos;
+            recovery.droppedBytes += bytes.length - pos;
+            if (!readOnly) {
+              await file.truncate(pos);
+              await file.sync();
+            }
+            break;
+          }
+          opts.replay?.({ index: count, kind: f.kind, payload: f.payload, segment: name, offset: pos });
+          count++;
+          pos = f.next;
+        }
+        segments.push({ name, first });
+      } catch (err) {
+        await file.close();
+        throw err;
+      }
+      if (isLast && !readOnly) lastFile = file;
+      else await file.close();
+    }
+    return new SegmentLog(dir, { storage, segmentBytes: opts.segmentBytes ?? 16 * 1024 * 1024, readOnly }, segments, count, lastFile, recovery);
+  }
+
+  /** Entries made durable so far. */
+  get length(): number {
+    return this.#durableCount;
+  }
+
+  /** Index the next append will get. */
+  get nextIndex(): number {
+    return this.#nextIndex;
+  }
+
+  /** Bytes waiting for the next group commit. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  get failure(): LedgerWriteError | undefined {
+    return this.#failed;
+  }
+
+  /** Appends one entry; resolves with its index once it is durable (fsynced), never before. */
+  append(kind: number, payload: Uint8Array): Promise<number> {
+    if (this.#closed) return Promise.reject(new LedgerWriteError(`the ledger in ${this.dir} is closed`));
+    if (this.#readOnly) return Promise.reject(new LedgerWriteError(`the ledger in ${this.dir} was opened read-only`));
+    if (this.#failed) return Promise.reject(this.#failed);
+    const frame = encodeFrame(kind, payload);
+    return new Promise<number>((resolve, reject) => {
+      this.#pending.push({ frame, index: this.#nextIndex++, resolve, reject });
+      this.#pendingBytes += frame.length;
+      this.#flushing ??= this.#flushLoop();
+    });
+  }
+
+  /** Resolves once everything appended so far is durable (or has failed). */
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  async #flushLoop(): Promise<void> {
+    // Let appends made in the same turn of the event loop join this batch.
+    await new Promise<void>((r) => setImmediate(r));
+    try {
+      while (this.#pending.length > 0 && !this.#failed) {
+        let take = 0;
+        let bytes = 0;
+        while (take < this.#pending.length && (take === 0 || bytes + this.#pending[take]!.frame.length <= MAX_BATCH_BYTES)) {
+          bytes += this.#pending[take]!.frame.length;
+          take++;
+        }
+        const batch = this.#pending.splice(0, take);
+        this.#pendingBytes -= bytes;
+        try {
+          await this.#writeBatch(batch, bytes);
+          this.#durableCount = batch[batch.length - 1]!.index + 1;
+          for (const p of batch) p.resolve(p.index);
+        } catch (err) {
+          this.#failed = err instanceof LedgerWriteError ? err : describeIoError(err, this.dir);
+          const rest = this.#pending.splice(0);
+          this.#pendingBytes = 0;
+          this.#nextIndex = this.#durableCount;
+          for (const p of [...batch, ...rest]) p.reject(this.#failed);
+        }
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  async #writeBatch(batch: Pending[], bytes: number): Promise<void> {
+    if (!this.#file || (this.#file.size + bytes > this.#segmentBytes && this.#file.size > SEGMENT_HEADER_BYTES)) {
+      await this.#startSegment(batch[0]!.index);
+    }
+    const file = this.#file!;
+    const before = file.size;
+    const buf = batch.length === 1 ? batch[0]!.frame : Buffer.concat(batch.map((p) => p.frame));
+    try {
+      await file.append(buf);
+      await file.sync();
+    } catch (err) {
+      // Leave no partial batch behind: cut back to the last acknowledged byte.
+      try {
+        await file.truncate(before);
+        await file.sync();
+      } catch {
+        // Recovery on the next open cuts it instead.
+      }
+      throw describeIoError(err, this.dir);
+    }
+  }
+
+  async #startSegment(first: number): Promise<void> {
+    const name = segmentName(first);
+    const file = await this.#storage.open(join(this.dir, name), 'append');
+    if (file.size === 0) {
+      await file.append(segmentHeader(first));
+      await file.sync();
+      await this.#storage.syncDir(this.dir);
+    }
+    await this.#file?.close();
+    this.#file = file;
+    this.#segments.push({ name, first });
+  }
+
+  /** Every durable entry from `from` on, in order, reading segment by segment. */
+  async *entries(from = 0): AsyncGenerator<LogEntry> {
+    const segs = this.#segments.slice();
+    const end = this.#durableCount;
+    for (let s = 0; s < segs.length; s++) {
+      const seg = segs[s]!;
+      const next = segs[s + 1]?.first ?? end;
+      if (next <= from) continue;
+      const file = await this.#storage.open(join(this.dir, seg.name), 'read');
+      let bytes: Uint8Array;
+      try {
+        bytes = await file.read(0, file.size);
+      } finally {
+        await file.close();
+      }
+      let pos = SEGMENT_HEADER_BYTES;
+      for (let index = seg.first; index < next && index < end; index++) {
+        const f = scanFrame(bytes, pos);
+        if (!f.ok) {
+          throw new LedgerFormatError(`${join(this.dir, seg.name)}: entry ${index} at byte ${pos} is damaged (${f.reason})`, {
+            index,
+            segment: seg.name,
+            offset: pos,
+          });
+        }
+        if (index >= from) yield { index, kind: f.kind, payload: f.payload, segment: seg.name, offset: pos };
+        pos = f.next;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.flush();
+    this.#closed = true;
+    await this.#file?.close();
+    this.#file = undefined;
+  }
+}
