@@ -8,6 +8,7 @@ import { registerCan } from './commands/can.ts';
 import { registerPending } from './commands/pending.ts';
 import { registerRun } from './commands/run.ts';
 import { registerLedger } from './commands/ledger.ts';
+import { registerKeys } from './commands/keys.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerLedger(program);
   registerCan(program);
+  registerKeys(program);
   registerPending(program);
   return program;
 }

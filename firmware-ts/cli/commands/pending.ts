@@ -10,7 +10,6 @@ const PENDING: [name: string, description: string][] = [
   ['bms', 'read a BMS once or live (bms read)'],
   ['sim', 'run the hardware simulator standalone, with ptys for other tools'],
   ['hil', 'run hardware-in-the-loop scenarios (hil run)'],
-  ['keys', 'create and show the device key (keys new, keys show)'],
   ['fleet', 'fleet authority: init, sign, revoke'],
   ['provision', 'provision this board onto a battery'],
   ['status', "show the running instance's health"],
