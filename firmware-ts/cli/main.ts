@@ -9,6 +9,7 @@ import { registerPending } from './commands/pending.ts';
 import { registerRun } from './commands/run.ts';
 import { registerLedger } from './commands/ledger.ts';
 import { registerKeys } from './commands/keys.ts';
+import { registerBench } from './commands/bench.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerCan(program);
   registerKeys(program);
   registerPending(program);
+  registerBench(program);
   return program;
 }
 

@@ -17,7 +17,6 @@ const PENDING: [name: string, description: string][] = [
   ['collect', 'fleet collector: receive, verify and store device records over MQTT'],
   ['passport', 'battery passport: export, verify, show, qr, serve'],
   ['v2x', 'V2X messages: send, listen, sim'],
-  ['bench', 'run the benchmark suite'],
 ];
 
 export function registerPending(program: Command): void {
