@@ -8,7 +8,6 @@ const PENDING: [name: string, description: string][] = [
   ['ledger', 'verify, inspect, prove and export the ledger'],
   ['can', 'read, send and decode CAN traffic (dump, send, decode)'],
   ['bms', 'read a BMS once or live (bms read)'],
-  ['sim', 'run the hardware simulator standalone, with ptys for other tools'],
   ['hil', 'run hardware-in-the-loop scenarios (hil run)'],
   ['keys', 'create and show the device key (keys new, keys show)'],
   ['fleet', 'fleet authority: init, sign, revoke'],
