@@ -10,6 +10,7 @@ import { registerRun } from './commands/run.ts';
 import { registerLedger } from './commands/ledger.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerBench } from './commands/bench.ts';
+import { registerSim } from './commands/sim.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerPending(program);
   registerBench(program);
+  registerSim(program);
   return program;
 }
 

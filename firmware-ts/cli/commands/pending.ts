@@ -8,7 +8,6 @@ const PENDING: [name: string, description: string][] = [
   ['run', 'run the runtime (--sim: against the built-in simulator)'],
   ['ledger', 'verify, inspect, prove and export the ledger'],
   ['bms', 'read a BMS once or live (bms read)'],
-  ['sim', 'run the hardware simulator standalone, with ptys for other tools'],
   ['hil', 'run hardware-in-the-loop scenarios (hil run)'],
   ['fleet', 'fleet authority: init, sign, revoke'],
   ['provision', 'provision this board onto a battery'],
