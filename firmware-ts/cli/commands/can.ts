@@ -10,6 +10,7 @@ import { formatCanId } from '../../../hal/can/frame.ts';
 import { BUS_SPEC_FORMS, isRealBus, openBus, parseBusSpec } from '../../../hal/can/spec.ts';
 import type { BusSpec } from '../../../hal/can/spec.ts';
 import { UserError } from '../errors.ts';
+import { decodeLogFrame, loadDbc } from '../../../devices/dbc/index.ts';
 import { parseDuration, parseNonNegativeInt } from '../parse.ts';
 
 /** A decoded frame, as `--dbc` adds it to the output. */
@@ -21,15 +22,18 @@ export interface DecodedFrame {
 /** Turns a frame into its DBC message name and signal values (undefined when the DBC lacks it). */
 export type FrameDecoder = (frame: CanFrame) => DecodedFrame | undefined;
 
-/**
- * The `--dbc FILE` hook. The DBC codec lives in devices/dbc (`loadDbc(path)`,
- * `decodeFrame(db, frame)`); once it is in the tree this becomes:
- *   const db = await loadDbc(path);
- *   return (frame) => decodeFrame(db, frame);
- * with the result mapped to DecodedFrame. Output code below already prints `name`/`signals`.
- */
+/** Loads the DBC for `--dbc`; its errors (file, line, what was expected) reach the user as they are. */
 async function loadDecoder(path: string): Promise<FrameDecoder> {
-  throw new UserError(`--dbc ${path}: DBC decoding is not yet available in this version`, 2);
+  let db;
+  try {
+    db = await loadDbc(path);
+  } catch (err) {
+    throw new UserError(`--dbc ${path}: ${(err as Error).message}`);
+  }
+  return (frame) => {
+    const entry = decodeLogFrame(db, frame);
+    return 'signals' in entry ? { name: entry.name, signals: entry.signals } : undefined;
+  };
 }
 
 const SPEC_HELP = `bus spec: ${BUS_SPEC_FORMS.join('; ')}`;
