@@ -94,8 +94,8 @@ export const DEFAULT_SENSORS: SensorConfig = {
   temperatureSensors: 0,
 };
 
-const CHARGE_FAULTS: ReadonlySet<ProtectionName> = new Set(['cellOverVoltage', 'chargeOverCurrent', 'chargeOverTemperature', 'chargeUnderTemperature']);
-const DISCHARGE_FAULTS: ReadonlySet<ProtectionName> = new Set(['cellUnderVoltage', 'dischargeOverCurrent', 'shortCircuit']);
+const CHARGE_FAULTS: ReadonlySet<ProtectionName> = new Set(['cellOverVoltage', 'packOverVoltage', 'chargeOverCurrent', 'chargeOverTemperature', 'chargeUnderTemperature']);
+const DISCHARGE_FAULTS: ReadonlySet<ProtectionName> = new Set(['cellUnderVoltage', 'packUnderVoltage', 'dischargeOverCurrent', 'shortCircuit']);
 
 const quantise = (v: number, step: number) => Math.round(v / step) * step;
 
@@ -136,10 +136,12 @@ export class SimulatedBms implements SimDevice {
     this.#initialCycles = o.cycles ?? Math.floor(pack.equivalentCycles);
     this.hardwareVersion = o.hardwareVersion ?? 'voltrail-sim-bms 1.0';
     this.productionDate = o.productionDate ?? { year: 2025, month: 6, day: 1 };
-    const lim = { ...defaultProtections(p.chemistry, pack.nominalAh), ...o.protections };
+    const lim = { ...defaultProtections(p.chemistry, pack.nominalAh, n), ...o.protections };
     this.protections = [
       new Protection('cellOverVoltage', lim.cellOverVoltage, true),
       new Protection('cellUnderVoltage', lim.cellUnderVoltage, false),
+      new Protection('packOverVoltage', lim.packOverVoltage, true),
+      new Protection('packUnderVoltage', lim.packUnderVoltage, false),
       new Protection('dischargeOverCurrent', lim.dischargeOverCurrent, true),
       new Protection('chargeOverCurrent', lim.chargeOverCurrent, true),
       new Protection('shortCircuit', lim.shortCircuit, true),
@@ -239,6 +241,8 @@ export class SimulatedBms implements SimDevice {
       switch (p.name) {
         case 'cellOverVoltage': p.update(maxV, dtS); break;
         case 'cellUnderVoltage': p.update(minV, dtS); break;
+        case 'packOverVoltage': p.update(r.packVoltageV, dtS); break;
+        case 'packUnderVoltage': p.update(r.packVoltageV, dtS); break;
         case 'dischargeOverCurrent': p.update(Math.max(0, i), dtS); break;
         case 'shortCircuit': p.update(Math.max(0, i), dtS); break;
         case 'chargeOverCurrent': p.update(Math.max(0, -i), dtS); break;
