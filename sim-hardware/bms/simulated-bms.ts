@@ -316,7 +316,7 @@ export class SimulatedBms implements SimDevice {
     const faults: Partial<Record<ProtectionName, boolean>> = {};
     let chargeOk = this.#powered;
     let dischargeOk = this.#powered;
-    for (const p of this.protections ?? []) {
+    for (const p of this.protections) {
       if (!p.tripped) continue;
       faults[p.name] = true;
       if (!DISCHARGE_FAULTS.has(p.name)) chargeOk = false;
@@ -324,7 +324,8 @@ export class SimulatedBms implements SimDevice {
     }
     // A thermistor reading at the end of its range is a broken sensor, not a temperature.
     if (temps.some((t) => t <= -39.5 || t >= 125)) faults.sensorFailure = true;
-    const est = this.estimator;
+    // The constructor samples once before the estimator exists (to seed it from the first OCV).
+    const est = this.estimator as SocEstimator | undefined;
     const full = est ? est.fullCapacityAh : pack.nominalAh;
     const soc = est ? est.soc : 0;
     return {
