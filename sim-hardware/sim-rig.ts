@@ -6,7 +6,7 @@ import { Pack } from './plant/pack.ts';
 import type { Chemistry } from './plant/ocv.ts';
 import { parseProfile } from './plant/profile-spec.ts';
 import { SimulatedBms } from './bms/simulated-bms.ts';
-import { FaultInjector } from './faults.ts';
+import { FaultInjector, type ScheduledFault } from './faults.ts';
 import { OffsetClock } from './offset-clock.ts';
 import { Simulation } from './simulation.ts';
 import { openPtyPair, type PtyPair } from './pty-pair.ts';
@@ -31,6 +31,8 @@ export interface SimRigOptions {
   profile?: string;
   serialPty?: boolean;
   firmataPty?: boolean;
+  /** Faults to schedule (see fault-spec.ts for the text form). */
+  faults?: readonly ScheduledFault[];
   /** Base clock (default systemClock); wrapped so clock-jump faults can move its wall time. */
   clock?: Clock;
   maxStepS?: number;
@@ -57,8 +59,13 @@ export async function startSimRig(o: SimRigOptions = {}): Promise<SimRig> {
   const bms = new SimulatedBms(pack, { seed });
   const clock = new OffsetClock(o.clock ?? systemClock);
   const faults = new FaultInjector({ bms, clock, seed });
+  for (const f of o.faults ?? []) faults.schedule(f);
   const profile = parseProfile(o.profile ?? 'rest', pack, { repeat: Infinity });
   const sim = new Simulation({ pack, profile, maxStepS: o.maxStepS ?? 1 }).attach(bms).attach(faults);
+  // Two BMS samples in, so that faults scheduled at 0 are active and already in the readings
+  // when the first host asks.
+  sim.advance(bms.sampleIntervalS);
+  sim.advance(bms.sampleIntervalS);
   // Validate the face against the pack before opening anything.
   const responder = o.serialPty ? (kind === 'jbd' ? new JbdResponder(bms) : new DalyResponder(bms)) : null;
   const closers: (() => Promise<void>)[] = [];

@@ -18,6 +18,7 @@ interface SimOptions {
   profile: string;
   soc: number;
   ambient: number;
+  fault: string[];
 }
 
 function parseCells(text: string): number {
@@ -53,6 +54,12 @@ export function registerSim(program: Command): void {
     .option('--profile <spec>', "load/charge profile, repeated: rest | cc:<A> | cp:<W> | urban[:<scale>] | cccv[:<A>], each with optional @<seconds>, comma-separated (e.g. 'urban' or 'cc:25@1800,rest@600,cccv')", 'rest')
     .option('--soc <percent>', 'initial state of charge', parsePercent, 80)
     .option('--ambient <degC>', 'ambient temperature', parseCelsius, 25)
+    .option(
+      '--fault <spec>',
+      "inject a fault, repeatable: <kind>[:<name>=<n>,...][@<s>][+<duration s>], cells from 1 (e.g. 'internalShort:cell=3,ohms=10@600', 'powerLoss@60+30', 'serialNoise:byteErrorRate=0.01')",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .addHelpText(
       'after',
       '\nPrints one JSON line when ready, e.g.\n  {"ready":true,"bms":"jbd","serialPty":"/dev/pts/5","firmataPty":null,...}\nthen runs until Ctrl-C.',
@@ -68,10 +75,13 @@ export function registerSim(program: Command): void {
 
 async function runSim(o: SimOptions): Promise<void> {
   const { startSimRig } = await import('../../../sim-hardware/sim-rig.ts');
+  const { parseFaultSpec } = await import('../../../sim-hardware/fault-spec.ts');
   const serialPty = o.serialPty || !o.firmataPty;
   let rig;
   try {
+    const faults = o.fault.map((spec) => parseFaultSpec(spec));
     rig = await startSimRig({
+      faults,
       bms: o.bms,
       cells: o.cells,
       chemistry: o.chemistry,
