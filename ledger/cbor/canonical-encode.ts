@@ -90,7 +90,8 @@ export class CanonicalEncoder {
 
   /**
    * Encodes `value`. The result is a view of a chunk that later calls never overwrite (they
-   * write after it, then into a fresh chunk), so it needs no copy and stays valid.
+   * write after it, then into a fresh chunk), so it needs no copy and stays valid. Its
+   * `.buffer` is shared with other results: never transfer it to a worker; `.slice()` first.
    */
   encode(value: CborValue): Uint8Array {
     if (this.buf.length - this.start < this.chunkSize >>> 3) this.fresh();
