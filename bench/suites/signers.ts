@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SkipCase } from '../harness/case.ts';
 import type { BenchCase, RunContext, Suite, SuiteEnv } from '../harness/case.ts';
+import type { ClockKind } from '../harness/measure.ts';
 import { ensurePeers, missingPeers, peerLabel } from '../harness/thirdparty.ts';
 import { buildCReference, libraryVersion, openCSession } from '../reference/c-reference.ts';
 import type { COperation } from '../reference/c-reference.ts';
@@ -55,6 +56,12 @@ function subjects(): Subject[] {
   ];
 }
 
+// One core: per CPU second of the measuring process, which holds on a machine that other work
+// shares; all cores: per wall-clock second, since the point is what parallel threads achieve.
+function clockFor(threads: number): ClockKind {
+  return threads === 1 ? 'cpu' : 'wall';
+}
+
 function cores(n: number): string {
   return n === 1 ? '1 core' : `${n} cores`;
 }
@@ -67,7 +74,7 @@ async function cBinary(ctx: RunContext): Promise<string> {
 }
 
 function cCase(cop: COperation, threads: number, id: string, name: string, reference?: string): BenchCase {
-  return { id, name, unit: 'ops/s', better: 'higher', reference, open: async (ctx) => openCSession(await cBinary(ctx), threads, cop, ctx.settings) };
+  return { id, name, unit: 'ops/s', better: 'higher', reference, clock: clockFor(threads), open: async (ctx) => openCSession(await cBinary(ctx), threads, cop, ctx.settings) };
 }
 
 function subjectCase(s: Subject, op: Op, threads: number, id: string, reference: string, what = `${op}, ${cores(threads)}`): BenchCase {
@@ -77,6 +84,7 @@ function subjectCase(s: Subject, op: Op, threads: number, id: string, reference:
     unit: 'ops/s',
     better: 'higher',
     reference,
+    clock: clockFor(threads),
     open: async (ctx) => {
       s.check?.(ctx);
       if (s.peer) {
@@ -85,7 +93,8 @@ function subjectCase(s: Subject, op: Op, threads: number, id: string, reference:
         if (missingPeers().includes(s.peer)) throw new SkipCase(`peer ${s.peer} not installed in bench/thirdparty`);
       }
       const params: SignerParams = { subject: s.id, op };
-      return ctx.openRate({ module: SUBJECTS, params, threads });
+      // precompute(10) changes noble's base point for the whole thread: fresh threads for it.
+      return ctx.openRate({ module: SUBJECTS, params, threads, isolate: s.id === 'noble-precomputed' });
     },
   };
 }
