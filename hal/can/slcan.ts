@@ -69,6 +69,8 @@ export class SlcanBus extends BusBase {
   #frameAcks: 'unknown' | 'yes' | 'no' = 'unknown';
   #closing = false;
   #timeBase: { wallMs: number; lastMs: number; elapsedMs: number } | undefined;
+  /** The adapter's reply to `V` at the last open (e.g. `V1013`), if it gave one. */
+  adapterVersion: string | undefined;
   /** Frame sends the adapter refused with \a. */
   refused = 0;
   /** Command replies that never came (the adapter does not ack). */
@@ -133,8 +135,11 @@ export class SlcanBus extends BusBase {
     this.#splitter.reset();
     this.#timeBase = undefined;
     // An empty command ends whatever half line the adapter holds (a previous host may have died
-    // mid-command); then close the channel, which may already be closed: either reply will do.
+    // mid-command). `V` then synchronises: replies still in flight to the previous host (a bare
+    // \r) are skipped while waiting for the version line, so later replies pair with their
+    // commands. Then close the channel, which may already be closed: either reply will do.
     await this.command('');
+    this.adapterVersion = await this.version();
     await this.command('C');
     if (this.#options.bitrate !== undefined) {
       const code = BITRATE_CODES.get(this.#options.bitrate)!;
@@ -265,6 +270,8 @@ export class SlcanBus extends BusBase {
       return;
     }
     if (kind === 'frame-ack' && !pending.frame) return;
+    // A query waits for its value line: a bare \r before it is an older command's reply.
+    if (pending.valuePrefix && reply.kind === 'ok') return;
     this.#pending = undefined;
     pending.resolve(reply);
   }
