@@ -32,12 +32,12 @@ test('can send puts frames on a simulated bus that can dump, on another adapter,
   const dumpSide = await plugAdapter(hub);
   const sendSide = await plugAdapter(hub);
   const log = join(mkdtempSync(join(tmpdir(), 'voltrail-can-cli-')), 'dump.log');
-  const dumping = runCli(['can', 'dump', '--bus', `slcan:${dumpSide.pair.b}@500000`, '--count', '3', '--json', '--log', log, '--timeout', '20s']);
+  const dumping = runCli(['can', 'dump', '--bus', `slcan:${dumpSide.pair.b}@500000`, '--count', '3', '--json', '--log', log, '--timeout', '50s'], {
+    timeoutMs: 55_000, // generous: two CLI processes start one after the other on a shared machine
+  });
   await dumpSide.adapter.waitForState('listen-only');
-  for (const frame of ['123#DEADBEEF', '1ABCDEF0#', '7DF#R8']) {
-    const r = await runCli(['can', 'send', '--bus', `slcan:${sendSide.pair.b}@500000`, '--transmit', frame]);
-    t.is(r.code, 0, r.stderr);
-  }
+  const sent = await runCli(['can', 'send', '--bus', `slcan:${sendSide.pair.b}@500000`, '--transmit', '123#DEADBEEF', '1ABCDEF0#', '7DF#R8']);
+  t.is(sent.code, 0, sent.stderr);
   const d = await dumping;
   t.is(d.code, 0, d.stderr);
   const rows = d.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
