@@ -9,7 +9,7 @@
 import { SerialPort } from 'serialport';
 import { BusBase } from './bus-base.ts';
 import type { CanFrame } from './frame.ts';
-import { CanInitializationError, CanOperationError } from './errors.ts';
+import { CanInitializationError, CanNotPermittedError, CanOperationError } from './errors.ts';
 import { BITRATE_CODES, SlcanLineSplitter, TIMESTAMP_WRAP_MS, encodeSlcanFrame, parseSlcanFrame } from './slcan-protocol.ts';
 import type { Clock } from '../clock.ts';
 
@@ -164,6 +164,14 @@ export class SlcanBus extends BusBase {
    * or nothing within the ack timeout (some adapters never answer; that is tolerated).
    */
   command(text: string): Promise<Reply> {
+    // Commands must not become a way around listen-only: frames go through send(), and only a
+    // bus opened for transmission may put the adapter on the bus actively.
+    if (/^[tTrRdDbB]/.test(text)) {
+      return Promise.reject(new TypeError(`${this.channel}: '${text}' is a frame, not a command; use send(canFrame(...))`));
+    }
+    if (text.startsWith('O') && !this.canTransmit) {
+      return Promise.reject(new CanNotPermittedError(`${this.channel} is open listen-only; 'O' would make the adapter active on the bus. To transmit, open it with { transmit: true } (CLI: --transmit)`));
+    }
     const valuePrefix = /^[VvNF]$/.test(text) ? text : undefined;
     return this.#exchange(text, { frame: false, ...(valuePrefix ? { valuePrefix } : {}) }, true);
   }

@@ -71,12 +71,13 @@ test('can send refuses a real bus without --transmit, and nothing reaches the ad
 });
 
 test('a bad bus spec or frame is explained', async (t) => {
-  const [spec, rate, frame, missing, usage] = await Promise.all([
+  const [spec, rate, frame, missing, usage, dbc] = await Promise.all([
     runCli(['can', 'dump', '--bus', 'canbus:can0']),
     runCli(['can', 'dump', '--bus', 'slcan:/dev/ttyACM0@123']),
     runCli(['can', 'send', '--bus', 'virtual:x', '12#00']),
     runCli(['can', 'dump', '--bus', 'slcan:/dev/voltrail-no-such-tty@500000']),
     runCli(['can', 'dump']),
+    runCli(['can', 'dump', '--bus', 'virtual:x', '--dbc', 'pack.dbc']),
   ]);
   t.is(spec.code, 1);
   t.regex(spec.stderr, /bus spec 'canbus:can0': unknown bus kind 'canbus'\. Allowed forms: slcan:PATH.*socketcan:IFACE.*virtual:NAME.*replay:FILE/);
@@ -86,6 +87,9 @@ test('a bad bus spec or frame is explained', async (t) => {
   t.is(missing.code, 1);
   t.regex(missing.stderr, /cannot open \/dev\/voltrail-no-such-tty/);
   t.is(usage.code, 2);
+  // --dbc is wired once the DBC codec lands (devices/dbc); until then it says so.
+  t.is(dbc.code, 2);
+  t.regex(dbc.stderr, /--dbc pack\.dbc: DBC decoding is not yet available/);
 });
 
 test('can dump plays a candump log like candump prints, and reports its bad lines', async (t) => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SerialPort } from 'serialport';
-import { CanInitializationError, CanOperationError } from '../../hal/can/errors.ts';
+import { CanInitializationError, CanNotPermittedError, CanOperationError } from '../../hal/can/errors.ts';
 import { canFrame } from '../../hal/can/frame.ts';
 import type { CanFrame } from '../../hal/can/frame.ts';
 import { openSlcan } from '../../hal/can/slcan.ts';
@@ -168,6 +168,22 @@ for (const frameAck of ['cr', 'none'] as const) {
     await pair.close();
   });
 }
+
+test('commands cannot get around listen-only', async (t) => {
+  const pair = await ptyPair();
+  const hub = new VirtualCanHub();
+  const node = hub.open();
+  const adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
+  const bus = await openSlcan({ path: pair.b });
+  await t.throwsAsync(bus.command('O'), { instanceOf: CanNotPermittedError, message: /--transmit/ });
+  await t.throwsAsync(bus.command('t1230'), { instanceOf: TypeError, message: /use send/ });
+  t.is(adapter.state, 'listen-only');
+  t.is(adapter.stats.toBus, 0);
+  await bus.close();
+  await adapter.close();
+  await node.close();
+  await pair.close();
+});
 
 test('the adapter refuses listen-only sends and wrong commands like firmware does', async (t) => {
   const pair = await ptyPair();
