@@ -224,13 +224,15 @@ export class SlcanBus extends BusBase {
         return { kind: 'timeout' };
       }
       const reply = new Promise<Reply>((resolve, reject) => (this.#pending = { ...expect, resolve, reject }));
-      await this.#write(line + '\r');
+      // The port may close while the write is in flight: that rejection is read below, never lost.
+      reply.catch(() => undefined);
       const abort = new AbortController();
-      const timer = new Promise<Reply>((resolve) => {
-        const t = setTimeout(() => resolve({ kind: 'timeout' }), this.#ackTimeoutMs);
-        abort.signal.addEventListener('abort', () => clearTimeout(t));
-      });
       try {
+        await this.#write(line + '\r');
+        const timer = new Promise<Reply>((resolve) => {
+          const t = setTimeout(() => resolve({ kind: 'timeout' }), this.#ackTimeoutMs);
+          abort.signal.addEventListener('abort', () => clearTimeout(t));
+        });
         const result = await Promise.race([reply, timer]);
         if (result.kind === 'timeout') this.unanswered++;
         return result;

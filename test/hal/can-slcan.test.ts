@@ -243,6 +243,24 @@ test('an adapter that unplugs fails the bus as disconnected; a reopened port res
   await pair.close();
 });
 
+test('unplugging while frames are being sent ends the sending with the disconnect, not a crash', async (t) => {
+  const pair = await ptyPair();
+  const hub = new VirtualCanHub();
+  const node = hub.open();
+  const adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
+  const bus = await openSlcan({ path: pair.b, transmit: true, ackTimeoutMs: 100 });
+  const task = bus.sendPeriodic(canFrame({ id: 0x321, data: [1, 2, 3] }), 1);
+  await node.receive(5000);
+  await adapter.close();
+  await pair.close();
+  await task.done;
+  t.true(task.error instanceof CanOperationError);
+  t.regex(String((task.error as Error).message), /disconnected|write failed/);
+  await t.throwsAsync(bus.send(canFrame({ id: 1 })), { instanceOf: CanOperationError });
+  await bus.close();
+  await node.close();
+});
+
 test('adapter timestamps are parsed and keep frames in time order', async (t) => {
   const pair = await ptyPair();
   const hub = new VirtualCanHub();
