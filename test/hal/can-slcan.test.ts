@@ -158,7 +158,8 @@ for (const frameAck of ['cr', 'none'] as const) {
     const hub = new VirtualCanHub();
     const node = hub.open();
     const adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open(), frameAck });
-    const bus = await openSlcan({ path: pair.b, transmit: true, ackTimeoutMs: 100 });
+    // Long enough that a slow machine does not pass for an adapter that never acks.
+    const bus = await openSlcan({ path: pair.b, transmit: true, ackTimeoutMs: 1000 });
     for (const f of FRAMES) await bus.send(f);
     t.deepEqual((await receiveN(node, FRAMES.length)).map(toPy), FRAMES.map(toPy));
     t.is(bus.confirmsFrames, frameAck === 'cr');
