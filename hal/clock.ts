@@ -49,17 +49,20 @@ export class ManualClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const entry = { until: this.#mono + Math.max(0, ms), resolve };
+      const onAbort = () => {
+        this.#sleepers = this.#sleepers.filter((s) => s !== entry);
+        reject(signal?.reason);
+      };
+      const entry = {
+        until: this.#mono + Math.max(0, ms),
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
       this.#sleepers.push(entry);
       this.#sleepers.sort((a, b) => a.until - b.until);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.#sleepers = this.#sleepers.filter((s) => s !== entry);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
   /** Moves both clocks forward by `ms`, waking sleepers whose time has come. */

@@ -4,7 +4,13 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UserError } from './errors.ts';
+import { registerCan } from './commands/can.ts';
 import { registerPending } from './commands/pending.ts';
+import { registerRun } from './commands/run.ts';
+import { registerLedger } from './commands/ledger.ts';
+import { registerKeys } from './commands/keys.ts';
+import { registerBench } from './commands/bench.ts';
+import { registerSim } from './commands/sim.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -14,7 +20,13 @@ export function buildProgram(): Command {
     .version(pkg.version, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false });
+  registerRun(program);
+  registerLedger(program);
+  registerCan(program);
+  registerKeys(program);
   registerPending(program);
+  registerBench(program);
+  registerSim(program);
   return program;
 }
 

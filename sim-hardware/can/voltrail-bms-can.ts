@@ -53,6 +53,8 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 export class VoltrailBmsCanFace implements SimDevice {
   readonly counters: CanFaceCounters = { sent: 0, dropped: 0, corrupted: 0, sendErrors: 0 };
   readonly faults: CanWireFaults = { dropRate: 0, corruptRate: 0, busOff: false };
+  /** The readings each message was last encoded from: what a receiver should have decoded. */
+  readonly lastSent = new Map<string, BmsReadings>();
   #bms: BmsReadingSource;
   #bus: CanBus;
   #db: DbcDatabase;
@@ -83,6 +85,7 @@ export class VoltrailBmsCanFace implements SimDevice {
       // Catch up without a burst: a long step sends each message once, then resumes its rate.
       this.#due.set(name, next + period > 0 ? next + period : period);
       readings ??= this.#bms.measure();
+      this.lastSent.set(name, readings);
       for (const frame of this.frames(name, readings)) this.#transmit(frame);
     }
   }
