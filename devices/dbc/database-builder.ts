@@ -18,12 +18,13 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 function mux(sig: RawSignal, switchName: string, ranges: [number, number][]): Partial<Mutable<DbcSignal>> {
   let count = 0;
   for (const [lo, hi] of ranges) count += hi - lo + 1;
-  const ids: number[] = [];
-  if (count <= MAX_EXPANDED_MUX_IDS) for (const [lo, hi] of ranges) for (let v = lo; v <= hi; v++) ids.push(v);
+  // Ranges may overlap (`0-1, 0-1`): each value once, in order.
+  const ids = new Set<number>();
+  if (count <= MAX_EXPANDED_MUX_IDS) for (const [lo, hi] of ranges) for (let v = lo; v <= hi; v++) ids.add(v);
   return {
     multiplexerSwitch: switchName,
     multiplexerRanges: ranges.map((r) => Object.freeze([r[0], r[1]] as const)),
-    ...(count <= MAX_EXPANDED_MUX_IDS ? { multiplexerIds: ids } : {}),
+    ...(count <= MAX_EXPANDED_MUX_IDS ? { multiplexerIds: [...ids].sort((a, b) => a - b) } : {}),
     multiplexer: sig.isSwitch,
   };
 }
