@@ -226,25 +226,39 @@ function findMessage(db: DbcDatabase, nameOrId: string | number, opts?: EncodeOp
 export function encodeSignals(message: DbcMessage, values: Record<string, SignalValue>): Uint8Array {
   const plan = messagePlan(message);
   const data = new Uint8Array(message.length);
-  const { present, raw } = plan;
+  const { raw, queue, stamp, signals } = plan;
+  const generation = ++plan.generation;
+  let given = 0;
   for (const name of Object.keys(values)) {
     if (!plan.byName.has(name)) throw new RangeError(`message ${message.name} (id 0x${message.id.toString(16)}) has no signal ${name}`);
+    if (values[name] !== undefined) given++;
   }
-  for (let i = 0; i < plan.signals.length; i++) {
-    const p = plan.signals[i]!;
-    present[i] = 0;
-    const selected = p.parent < 0 || (present[p.parent] === 1 && inRanges(p.ranges, raw[p.parent]!));
+  // The same walk as decoding: the signals without a switch, then what each switch value selects.
+  let tail = 0;
+  for (let k = 0; k < plan.roots.length; k++) queue[tail++] = plan.roots[k]!;
+  let used = 0;
+  for (let head = 0; head < tail; head++) {
+    const i = queue[head]!;
+    const p = signals[i]!;
     const value = values[p.name];
-    if (!selected) {
-      if (value !== undefined) {
-        const sw = plan.signals[p.parent]!;
-        throw new RangeError(`${where(message, p)} is not present when ${sw.name} is ${present[p.parent] ? raw[p.parent] : 'itself not present'}; leave it out`);
-      }
-      continue;
-    }
     if (value === undefined) throw new RangeError(`${where(message, p)} is missing: give a value for every signal present`);
-    raw[i] = writeSignal(message, p, value, data);
-    present[i] = 1;
+    const r = writeSignal(message, p, value, data);
+    raw[i] = r;
+    stamp[i] = generation;
+    used++;
+    const selected = plan.childrenByValue[i]?.get(r);
+    if (selected) for (let k = 0; k < selected.length; k++) queue[tail++] = selected[k]!;
+    const ranged = plan.rangeChildren[i];
+    if (ranged) for (let k = 0; k < ranged.length; k++) if (inRanges(signals[ranged[k]!]!.ranges, r)) queue[tail++] = ranged[k]!;
+  }
+  if (used < given) {
+    for (const name of Object.keys(values)) {
+      const i = plan.byName.get(name)!;
+      if (stamp[i] === generation || values[name] === undefined) continue;
+      const p = signals[i]!;
+      const sw = signals[p.parent]!;
+      throw new RangeError(`${where(message, p)} is not present when ${sw.name} is ${stamp[p.parent] === generation ? raw[p.parent] : 'itself not present'}; leave it out`);
+    }
   }
   return data;
 }

@@ -41,9 +41,10 @@ export function buildDatabase(raw: RawDbc, file: string): DbcDatabase {
     if (rawById.has(m.rawId)) warn(m.line, `message id ${m.rawId} (${m.name}) is defined twice; the first definition (${rawById.get(m.rawId)!.name}) is kept`);
     else rawById.set(m.rawId, m);
   }
+  const signalIndex = new Map<number, Map<string, RawSignal>>();
+  for (const [rawId, m] of rawById) signalIndex.set(rawId, new Map(m.signals.map((x) => [x.name, x])));
   const rawSignal = (rawId: number, signal: string, line: number, what: string): RawSignal | undefined => {
-    const m = rawById.get(rawId);
-    const s = m?.signals.find((x) => x.name === signal);
+    const s = signalIndex.get(rawId)?.get(signal);
     if (!s) warn(line, `${what} names signal ${signal} of message ${rawId}, which is not defined; ignored`);
     return s;
   };

@@ -48,6 +48,9 @@ export interface MessagePlan {
   /** Scratch: signals to visit, and signals found present. */
   readonly queue: Int32Array;
   readonly found: Int32Array;
+  /** Scratch for encode: `stamp[i] === generation` when signal i was written by the current call. */
+  readonly stamp: Float64Array;
+  generation: number;
 }
 
 const plans = new WeakMap<DbcMessage, MessagePlan>();
@@ -75,6 +78,7 @@ function compile(message: DbcMessage): MessagePlan {
   };
   for (const s of message.signals) place(s, 0);
   const index = new Map(ordered.map((s, i) => [s.name, i]));
+  const filePosition = new Map(message.signals.map((s, i) => [s, i]));
   const signals = ordered.map((s): SignalPlan => {
     const ranges = s.multiplexerRanges ?? [];
     let choiceValues: Map<string, number> | undefined;
@@ -123,9 +127,11 @@ function compile(message: DbcMessage): MessagePlan {
     roots: Int32Array.from(roots),
     childrenByValue: byValue.map((m) => (m.size ? new Map([...m].map(([v, l]) => [v, Int32Array.from(l)])) : undefined)),
     rangeChildren: byRange.map((l) => (l.length ? Int32Array.from(l) : undefined)),
-    filePos: Uint16Array.from(ordered, (s) => message.signals.indexOf(s)),
+    filePos: Uint16Array.from(ordered, (s) => filePosition.get(s)!),
     queue: new Int32Array(signals.length),
     found: new Int32Array(signals.length),
+    stamp: new Float64Array(signals.length),
+    generation: 0,
     present: new Uint8Array(signals.length),
     raw: new Float64Array(signals.length),
   };

@@ -106,6 +106,6 @@ SG_MUL_VAL_ 2564489217 OUTSIDE SUB 15-15;
   t.deepEqual(decodeFrame(db, enc({ SW: 7, SUB: 10, WIDE: 12, DEEP: 1 }))!.signals, { SW: 7, SUB: 10, WIDE: 12, DEEP: 1 });
   t.deepEqual(decodeFrame(db, enc({ SW: 70000, WIDE: 1 }))!.signals, { SW: 70000, WIDE: 1 });
   t.deepEqual(decodeFrame(db, enc({ SW: 100000 }))!.signals, { SW: 100000 });
-  t.throws(() => enc({ SW: 8, SUB: 1 }), { instanceOf: RangeError, message: /signal SUB of message Ext .*is not present when SW is 8/ });
+  t.throws(() => enc({ SW: 8, SUB: 1, WIDE: 0 }), { instanceOf: RangeError, message: /signal SUB of message Ext .*is not present when SW is 8/ });
   t.throws(() => enc({ SW: 7, SUB: 5, A: 1, WIDE: 0 }), { instanceOf: RangeError, message: /signal A of message Ext .*is not present when SUB is 5/ });
 });
