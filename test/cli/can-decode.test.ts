@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { formatCandumpLine } from '../../hal/can/candump-log.ts';
 import { canFrame, type CanFrame } from '../../hal/can/frame.ts';
 import { decodeFrame, encodeMessage, loadDbc } from '../../devices/dbc/index.ts';
-import { registerCanDecode, runCanDecode } from '../../firmware-ts/cli/commands/can-decode.ts';
+import { dbcFrameDecoder, registerCanDecode, runCanDecode } from '../../firmware-ts/cli/commands/can-decode.ts';
 import { UserError } from '../../firmware-ts/cli/errors.ts';
 import { dbcPath } from '../helpers/dbc-files.ts';
 
@@ -90,4 +90,12 @@ test('registerCanDecode adds `decode` with its options to a `can` command', (t) 
   const decode = can.commands.find((c) => c.name() === 'decode')!;
   t.truthy(decode);
   t.deepEqual(decode.options.map((o) => o.long), ['--dbc', '--log', '--json', '--raw']);
+});
+
+test('dbcFrameDecoder gives can dump a name and signals per known frame', async (t) => {
+  const decode = await dbcFrameDecoder(dbcPath('foxbms.dbc'), collect().stream);
+  t.deepEqual(decode(encodeMessage(fox, 'f_CellVoltages', cellValues)), { name: 'f_CellVoltages', signals: cellValues });
+  t.is(decode(canFrame({ id: 0x7ee, data: [] })), undefined);
+  t.is(decode(canFrame({ id: 592, data: [1] })), undefined);
+  await t.throwsAsync(dbcFrameDecoder('/nonexistent.dbc'), { instanceOf: UserError });
 });

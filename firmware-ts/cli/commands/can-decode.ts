@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import { access } from 'node:fs/promises';
 import { readCandumpFile, type CandumpIssue } from '../../../hal/can/candump-log.ts';
 import { formatCanId } from '../../../hal/can/frame.ts';
-import { DbcParseError, decodeLogFrame, loadDbc, type DbcDatabase, type DecodedLogEntry } from '../../../devices/dbc/index.ts';
+import type { CanFrame } from '../../../hal/can/frame.ts';
+import { DbcParseError, decodeFrame, decodeLogFrame, loadDbc, type DbcDatabase, type DecodedLogEntry, type SignalValue } from '../../../devices/dbc/index.ts';
 import { UserError } from '../errors.ts';
 
 export interface CanDecodeOptions {
@@ -35,6 +36,26 @@ async function openDbc(path: string): Promise<DbcDatabase> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`no DBC file at ${path} (give an existing file with --dbc)`);
     throw err;
   }
+}
+
+/**
+ * A frame decoder for `can dump --dbc FILE`: the DBC is read once (its warnings go to `err`);
+ * frames it does not know, and frames too short for their message, give undefined.
+ */
+export async function dbcFrameDecoder(
+  path: string,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<(frame: CanFrame) => { name: string; signals: Record<string, SignalValue> } | undefined> {
+  const dbc = await openDbc(path);
+  for (const w of dbc.warnings) err.write(`voltrail: warning: ${w.file}:${w.line}: ${w.message}\n`);
+  return (frame) => {
+    try {
+      const d = decodeFrame(dbc, frame);
+      return d && { name: d.name, signals: d.signals };
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 function formatText(e: DecodedLogEntry, dbc: DbcDatabase): string {
