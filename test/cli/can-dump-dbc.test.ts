@@ -29,5 +29,5 @@ test('can dump --dbc with a broken DBC names the file and line', async (t) => {
   await writeFile(bad, 'VERSION ""\n\nBO_ 100 Msg: eight Node\n');
   const r = await runCli(['can', 'dump', '--bus', 'virtual:x', '--dbc', bad, '--count', '0']);
   t.is(r.code, 1);
-  t.true(r.stderr.includes(`--dbc ${bad}: ${bad}:3:`), r.stderr);
+  t.true(r.stderr.includes(`${bad}:3:`), r.stderr);
 });

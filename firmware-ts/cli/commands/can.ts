@@ -10,7 +10,7 @@ import { formatCanId } from '../../../hal/can/frame.ts';
 import { BUS_SPEC_FORMS, isRealBus, openBus, parseBusSpec } from '../../../hal/can/spec.ts';
 import type { BusSpec } from '../../../hal/can/spec.ts';
 import { UserError } from '../errors.ts';
-import { decodeLogFrame, loadDbc } from '../../../devices/dbc/index.ts';
+import { dbcFrameDecoder, registerCanDecode } from './can-decode.ts';
 import { parseDuration, parseNonNegativeInt } from '../parse.ts';
 
 /** A decoded frame, as `--dbc` adds it to the output. */
@@ -21,20 +21,6 @@ export interface DecodedFrame {
 
 /** Turns a frame into its DBC message name and signal values (undefined when the DBC lacks it). */
 export type FrameDecoder = (frame: CanFrame) => DecodedFrame | undefined;
-
-/** Loads the DBC for `--dbc`; its errors (file, line, what was expected) reach the user as they are. */
-async function loadDecoder(path: string): Promise<FrameDecoder> {
-  let db;
-  try {
-    db = await loadDbc(path);
-  } catch (err) {
-    throw new UserError(`--dbc ${path}: ${(err as Error).message}`);
-  }
-  return (frame) => {
-    const entry = decodeLogFrame(db, frame);
-    return 'signals' in entry ? { name: entry.name, signals: entry.signals } : undefined;
-  };
-}
 
 const SPEC_HELP = `bus spec: ${BUS_SPEC_FORMS.join('; ')}`;
 
@@ -109,7 +95,7 @@ interface DumpOptions {
 }
 
 async function dump(opts: DumpOptions): Promise<void> {
-  const decode = opts.dbc ? await loadDecoder(opts.dbc) : undefined;
+  const decode = opts.dbc ? await dbcFrameDecoder(opts.dbc) : undefined;
   const bus = await open(opts.busText, opts.transmit ?? false);
   const frames = bus.frames();
   const iface = logIface(opts.bus);
@@ -179,7 +165,8 @@ async function send(opts: { bus: BusSpec; busText: string; frames: string[]; tra
 }
 
 export function registerCan(program: Command): void {
-  const can = program.command('can').description('read and send CAN traffic (dump, send)');
+  const can = program.command('can').description('read, send and decode CAN traffic (dump, send, decode)');
+  registerCanDecode(can);
 
   can
     .command('dump')
