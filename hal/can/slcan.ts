@@ -157,15 +157,19 @@ export class SlcanBus extends BusBase {
     }
     if (this.#options.timestamps !== undefined) await this.command(this.#options.timestamps ? 'Z1' : 'Z0');
     const mode = this.canTransmit ? 'O' : 'L';
+    // Resume before the channel opens: a frame can follow the adapter's ack in the same read,
+    // and it must not be dropped as arriving on a failed bus.
+    this.resume();
     const reply = await this.command(mode);
     if (reply.kind === 'bell') {
-      throw new CanInitializationError(
+      const refused = new CanInitializationError(
         this.canTransmit
           ? `${this.channel}: the adapter refused to open the channel (O)`
           : `${this.channel}: the adapter refused listen-only mode (L); voltrail will not open a real bus for transmission unless asked (transmit: true / --transmit)`,
       );
+      this.fail(refused);
+      throw refused;
     }
-    this.resume();
   }
 
   /**

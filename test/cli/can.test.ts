@@ -1,13 +1,15 @@
 // `voltrail can dump` and `voltrail can send`, run as a user would, against an emulated slcan
 // adapter on real ptys (two adapters on one simulated bus), and against a replayed log.
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCandumpLog } from '../../hal/can/candump-log.ts';
+import { canFrame } from '../../hal/can/frame.ts';
 import { VirtualCanHub } from '../../hal/can/virtual.ts';
 import { SlcanAdapter } from '../../sim-hardware/slcan-adapter.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, VOLTRAIL } from '../helpers/cli.ts';
 import { ptyPair } from '../helpers/pty.ts';
 import type { PtyPair } from '../helpers/pty.ts';
 
@@ -111,4 +113,38 @@ test('can dump plays a candump log like candump prints, and reports its bad line
   t.regex(r.stderr, /1 malformed/);
   const sendToLog = await cli(['can', 'send', '--bus', `replay:${log}`, '123#00']);
   t.regex(sendToLog.stderr, /recorded log: nothing can be sent/);
+});
+
+test('can dump --reconnect carries on when the adapter is unplugged and plugged back in', async (t) => {
+  const links = { linkA: join(tmpdir(), `voltrail-cli-${process.pid}-dev`), linkB: join(tmpdir(), `voltrail-cli-${process.pid}-host`) };
+  const hub = new VirtualCanHub('cli');
+  const node = hub.open();
+  let pair = await ptyPair(links);
+  let adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
+  // Spawned here rather than with runCli: the test must see the first frame printed before it unplugs.
+  const child = spawn(process.execPath, [VOLTRAIL, 'can', 'dump', '--bus', `slcan:${links.linkB}@500000`, '--count', '2', '--reconnect', '--timeout', '50s']);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const until = async (ok: () => boolean) => {
+    while (!ok()) await new Promise((r) => setTimeout(r, 20));
+  };
+  await adapter.waitForState('listen-only');
+  await node.send(canFrame({ id: 0x101, data: [1] }));
+  await until(() => stdout.includes(' 101 '));
+  await adapter.close();
+  await pair.close();
+  await until(() => stderr.includes('waiting for the adapter'));
+  pair = await ptyPair(links);
+  adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
+  await adapter.waitForState('listen-only');
+  await node.send(canFrame({ id: 0x102, data: [2] }));
+  t.is(await exited, 0, stderr);
+  t.deepEqual(stdout.trim().split('\n').map((l) => l.split(/\s+/)[2]), ['101', '102']);
+  t.regex(stderr, /disconnected[\s\S]*waiting for the adapter[\s\S]*reopened after 1 frames/);
+  await adapter.close();
+  await node.close();
+  await pair.close();
 });

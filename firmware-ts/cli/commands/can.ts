@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { CanBus } from '../../../hal/can/bus.ts';
 import { CandumpLogWriter, parseFrameText, timeUsOf } from '../../../hal/can/candump-log.ts';
-import { CanError } from '../../../hal/can/errors.ts';
+import { CanError, CanOperationError } from '../../../hal/can/errors.ts';
 import type { CanFrame } from '../../../hal/can/frame.ts';
 import { formatCanId } from '../../../hal/can/frame.ts';
 import { BUS_SPEC_FORMS, isRealBus, openBus, parseBusSpec } from '../../../hal/can/spec.ts';
@@ -92,12 +92,30 @@ interface DumpOptions {
   transmit?: boolean;
   timeout?: number;
   dbc?: string;
+  reconnect?: boolean;
+}
+
+function isReopenable(bus: CanBus): bus is CanBus & { reopen(): Promise<void>; closed: boolean } {
+  return typeof (bus as { reopen?: unknown }).reopen === 'function';
+}
+
+/** Tries to reopen a disconnected bus every half second; false once the bus is closed (Ctrl-C, --timeout). */
+async function waitToReopen(bus: CanBus & { reopen(): Promise<void>; closed: boolean }): Promise<boolean> {
+  while (!bus.closed) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    try {
+      await bus.reopen();
+      return true;
+    } catch {
+      // Not back yet.
+    }
+  }
+  return false;
 }
 
 async function dump(opts: DumpOptions): Promise<void> {
   const decode = opts.dbc ? await dbcFrameDecoder(opts.dbc) : undefined;
   const bus = await open(opts.busText, opts.transmit ?? false);
-  const frames = bus.frames();
   const iface = logIface(opts.bus);
   const log = opts.log ? new CandumpLogWriter(opts.log, { iface }) : undefined;
   let seen = 0;
@@ -113,7 +131,20 @@ async function dump(opts: DumpOptions): Promise<void> {
     : undefined;
   try {
     if (opts.count === 0) return;
-    for await (const frame of frames) {
+    // receive() rather than an iterator: its queue lives across a reopen, so no frame that
+    // arrives just after the adapter comes back is missed.
+    for (;;) {
+      let frame: CanFrame;
+      try {
+        frame = await bus.receive();
+      } catch (err) {
+        if (err instanceof CanOperationError && err.kind === 'closed') break;
+        if (!(opts.reconnect && err instanceof CanOperationError && err.kind === 'disconnected' && isReopenable(bus))) throw err;
+        process.stderr.write(`voltrail: ${err.message}\nvoltrail: waiting for the adapter to come back (Ctrl-C to stop)\n`);
+        if (!(await waitToReopen(bus))) break;
+        process.stderr.write(`voltrail: ${opts.busText} reopened after ${seen} frames\n`);
+        continue;
+      }
       const decoded = decode?.(frame);
       process.stdout.write((opts.json ? JSON.stringify(frameJson(frame, decoded)) : formatCandumpText(frame, iface, decoded)) + '\n');
       await log?.write({ timeUs: timeUsOf(frame), iface, frame });
@@ -177,8 +208,9 @@ export function registerCan(program: Command): void {
     .option('--log <file>', 'also write the frames to a candump -L log file')
     .option('--timeout <duration>', 'stop after this long (e.g. 10s); with --count, fail if fewer frames came', parseDuration)
     .option('--transmit', 'open a real bus in normal mode (it acknowledges frames on the wire) instead of listen-only')
+    .option('--reconnect', 'when an slcan adapter is unplugged, wait for it and carry on (default: stop with an error)')
     .addOption(new Option('--dbc <file>', 'decode frames with this DBC file (message name and signals)'))
-    .action(async (o: { bus: string; count?: number; json?: boolean; log?: string; timeout?: number; transmit?: boolean; dbc?: string }) => {
+    .action(async (o: { bus: string; count?: number; json?: boolean; log?: string; timeout?: number; transmit?: boolean; dbc?: string; reconnect?: boolean }) => {
       await dump({
         bus: parseSpecOption(o.bus),
         busText: o.bus,
@@ -188,6 +220,7 @@ export function registerCan(program: Command): void {
         ...(o.transmit ? { transmit: true } : {}),
         ...(o.timeout ? { timeout: o.timeout } : {}),
         ...(o.dbc ? { dbc: o.dbc } : {}),
+        ...(o.reconnect ? { reconnect: true } : {}),
       });
     });
 
