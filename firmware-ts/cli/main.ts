@@ -24,9 +24,9 @@ export function buildProgram(): Command {
   registerLedger(program);
   registerCan(program);
   registerKeys(program);
-  registerPending(program);
   registerBench(program);
   registerSim(program);
+  registerPending(program);
   return program;
 }
 
