@@ -10,6 +10,7 @@ import { formatCanId } from '../../../hal/can/frame.ts';
 import { BUS_SPEC_FORMS, isRealBus, openBus, parseBusSpec } from '../../../hal/can/spec.ts';
 import type { BusSpec } from '../../../hal/can/spec.ts';
 import { UserError } from '../errors.ts';
+import { registerCanDecode } from './can-decode.ts';
 import { decodeLogFrame, loadDbc } from '../../../devices/dbc/index.ts';
 import { parseDuration, parseNonNegativeInt } from '../parse.ts';
 
@@ -179,7 +180,7 @@ async function send(opts: { bus: BusSpec; busText: string; frames: string[]; tra
 }
 
 export function registerCan(program: Command): void {
-  const can = program.command('can').description('read and send CAN traffic (dump, send)');
+  const can = program.command('can').description('read, send and decode CAN traffic (dump, send, decode)');
 
   can
     .command('dump')
@@ -215,5 +216,6 @@ export function registerCan(program: Command): void {
     });
 
   // main.ts turns commander's exits into exit codes for the first level; do the same below it.
+  registerCanDecode(can);
   for (const cmd of can.commands) cmd.exitOverride();
 }
