@@ -38,8 +38,17 @@ export function buildDatabase(raw: RawDbc, file: string): DbcDatabase {
 
   const rawById = new Map<number, RawMessage>();
   for (const m of raw.messages) {
-    if (rawById.has(m.rawId)) warn(m.line, `message id ${m.rawId} (${m.name}) is defined twice; the first definition (${rawById.get(m.rawId)!.name}) is kept`);
-    else rawById.set(m.rawId, m);
+    if (rawById.has(m.rawId)) {
+      warn(m.line, `message id ${m.rawId} (${m.name}) is defined twice; the first definition (${rawById.get(m.rawId)!.name}) is kept`);
+      continue;
+    }
+    const names = new Set<string>();
+    const signals = m.signals.filter((s) => {
+      if (!names.has(s.name)) return names.add(s.name);
+      warn(s.line, `signal ${s.name} is defined twice in message ${m.name}; the first definition is kept`);
+      return false;
+    });
+    rawById.set(m.rawId, { ...m, signals });
   }
   const signalIndex = new Map<number, Map<string, RawSignal>>();
   for (const [rawId, m] of rawById) signalIndex.set(rawId, new Map(m.signals.map((x) => [x.name, x])));

@@ -9,6 +9,7 @@ import { canFrame, type CanFrame } from '../../hal/can/frame.ts';
 import { decodeFrame, encodeMessage, loadDbc } from '../../devices/dbc/index.ts';
 import { dbcFrameDecoder, registerCanDecode, runCanDecode } from '../../firmware-ts/cli/commands/can-decode.ts';
 import { UserError } from '../../firmware-ts/cli/errors.ts';
+import { runCli } from '../helpers/cli.ts';
 import { dbcPath } from '../helpers/dbc-files.ts';
 
 const fox = await loadDbc(dbcPath('foxbms.dbc'));
@@ -98,4 +99,21 @@ test('dbcFrameDecoder gives can dump a name and signals per known frame', async 
   t.is(decode(canFrame({ id: 0x7ee, data: [] })), undefined);
   t.is(decode(canFrame({ id: 592, data: [1] })), undefined);
   await t.throwsAsync(dbcFrameDecoder('/nonexistent.dbc'), { instanceOf: UserError });
+});
+
+test('voltrail can decode, run as a user runs it', async (t) => {
+  const cells = encodeMessage(fox, 'f_CellVoltages', cellValues);
+  await withLog([line(1_700_000_000_000_001, cells), line(1_700_000_000_100_000, canFrame({ id: 0x7ee, data: [1] }))], async (log) => {
+    const r = await runCli(['can', 'decode', '--dbc', dbcPath('foxbms.dbc'), '--log', log, '--json'], { timeoutMs: 120_000 });
+    t.is(r.code, 0, r.stderr);
+    t.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown), [
+      { t: 1_700_000_000.000001, id: 592, ext: false, name: 'f_CellVoltages', signals: cellValues },
+      { t: 1_700_000_000.1, id: 0x7ee, ext: false, unknown: true },
+    ]);
+    const missing = await runCli(['can', 'decode', '--dbc', '/nonexistent.dbc', '--log', log], { timeoutMs: 120_000 });
+    t.is(missing.code, 1);
+    t.regex(missing.stderr, /no DBC file at \/nonexistent\.dbc/);
+  });
+  const help = await runCli(['can', '--help'], { timeoutMs: 120_000 });
+  t.regex(help.stdout, /decode/);
 });

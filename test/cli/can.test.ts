@@ -90,9 +90,9 @@ test('a bad bus spec or frame is explained', async (t) => {
   t.is(missing.code, 1);
   t.regex(missing.stderr, /cannot open \/dev\/voltrail-no-such-tty/);
   t.is(usage.code, 2);
-  // --dbc is wired once the DBC codec lands (devices/dbc); until then it says so.
-  t.is(dbc.code, 2);
-  t.regex(dbc.stderr, /--dbc pack\.dbc: DBC decoding is not yet available/);
+  // --dbc reads the DBC with devices/dbc: a missing file is a user error naming it.
+  t.is(dbc.code, 1);
+  t.regex(dbc.stderr, /--dbc pack\.dbc: .*no such file.*pack\.dbc/);
 });
 
 test('can dump plays a candump log like candump prints, and reports its bad lines', async (t) => {

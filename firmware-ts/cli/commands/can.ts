@@ -11,6 +11,8 @@ import { BUS_SPEC_FORMS, isRealBus, openBus, parseBusSpec } from '../../../hal/c
 import type { BusSpec } from '../../../hal/can/spec.ts';
 import { UserError } from '../errors.ts';
 import { dbcFrameDecoder, registerCanDecode } from './can-decode.ts';
+import { registerCanDecode } from './can-decode.ts';
+import { decodeLogFrame, loadDbc } from '../../../devices/dbc/index.ts';
 import { parseDuration, parseNonNegativeInt } from '../parse.ts';
 
 /** A decoded frame, as `--dbc` adds it to the output. */
@@ -235,5 +237,6 @@ export function registerCan(program: Command): void {
     });
 
   // main.ts turns commander's exits into exit codes for the first level; do the same below it.
+  registerCanDecode(can);
   for (const cmd of can.commands) cmd.exitOverride();
 }
