@@ -11,8 +11,6 @@ import { BUS_SPEC_FORMS, isRealBus, openBus, parseBusSpec } from '../../../hal/c
 import type { BusSpec } from '../../../hal/can/spec.ts';
 import { UserError } from '../errors.ts';
 import { dbcFrameDecoder, registerCanDecode } from './can-decode.ts';
-import { registerCanDecode } from './can-decode.ts';
-import { decodeLogFrame, loadDbc } from '../../../devices/dbc/index.ts';
 import { parseDuration, parseNonNegativeInt } from '../parse.ts';
 
 /** A decoded frame, as `--dbc` adds it to the output. */
@@ -237,6 +235,5 @@ export function registerCan(program: Command): void {
     });
 
   // main.ts turns commander's exits into exit codes for the first level; do the same below it.
-  registerCanDecode(can);
   for (const cmd of can.commands) cmd.exitOverride();
 }
