@@ -145,6 +145,7 @@ export class SlcanBus extends BusBase {
     }
     this.#splitter.reset();
     this.#timeBase = undefined;
+    const answeredBefore = this.#answered;
     // An empty command ends whatever half line the adapter holds (a previous host may have died
     // mid-command). `V` then synchronises: replies still in flight to the previous host (a bare
     // \r) are skipped while waiting for the version line, so later replies pair with their
@@ -163,7 +164,7 @@ export class SlcanBus extends BusBase {
     // and it must not be dropped as arriving on a failed bus.
     this.resume();
     const reply = await this.command(mode);
-    if (reply.kind === 'timeout' && this.#answered) {
+    if (reply.kind === 'timeout' && answeredBefore) {
       // This adapter did answer commands before: silence now means it is not ready (a device
       // node that appeared before the adapter behind it), not an adapter that never acks.
       const silent = new CanInitializationError(`${this.channel}: the adapter did not answer '${mode}'; it may not be ready yet, try again`);
