@@ -77,6 +77,8 @@ export class SlcanBus extends BusBase {
   /** Whether this adapter answers frame sends: learnt from the first send. */
   #frameAcks: 'unknown' | 'yes' | 'no' = 'unknown';
   #closing = false;
+  /** The adapter has answered a command at least once. */
+  #answered = false;
   #timeBase: { wallMs: number; lastMs: number; elapsedMs: number } | undefined;
   /** The adapter's reply to `V` at the last open (e.g. `V1013`), if it gave one. */
   adapterVersion: string | undefined;
@@ -143,6 +145,7 @@ export class SlcanBus extends BusBase {
     }
     this.#splitter.reset();
     this.#timeBase = undefined;
+    const answeredBefore = this.#answered;
     // An empty command ends whatever half line the adapter holds (a previous host may have died
     // mid-command). `V` then synchronises: replies still in flight to the previous host (a bare
     // \r) are skipped while waiting for the version line, so later replies pair with their
@@ -161,6 +164,13 @@ export class SlcanBus extends BusBase {
     // and it must not be dropped as arriving on a failed bus.
     this.resume();
     const reply = await this.command(mode);
+    if (reply.kind === 'timeout' && answeredBefore) {
+      // This adapter did answer commands before: silence now means it is not ready (a device
+      // node that appeared before the adapter behind it), not an adapter that never acks.
+      const silent = new CanInitializationError(`${this.channel}: the adapter did not answer '${mode}'; it may not be ready yet, try again`);
+      this.fail(silent);
+      throw silent;
+    }
     if (reply.kind === 'bell') {
       const refused = new CanInitializationError(
         this.canTransmit
@@ -332,6 +342,7 @@ export class SlcanBus extends BusBase {
     // A query waits for its value line: a bare \r before it is an older command's reply.
     if (pending.valuePrefix && reply.kind === 'ok') return;
     this.#settle(pending);
+    this.#answered = true;
     pending.resolve(reply);
   }
 

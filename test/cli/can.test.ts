@@ -2,7 +2,7 @@
 // adapter on real ptys (two adapters on one simulated bus), and against a replayed log.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCandumpLog } from '../../hal/can/candump-log.ts';
@@ -74,25 +74,22 @@ test('can send refuses a real bus without --transmit, and nothing reaches the ad
 });
 
 test('a bad bus spec or frame is explained', async (t) => {
-  const [spec, rate, frame, missing, usage, dbc] = await Promise.all([
+  // Spec and port errors in detail are unit-tested (can-spec, can-slcan); here: the CLI shows them.
+  const [spec, frame, usage, dbc] = await Promise.all([
     cli(['can', 'dump', '--bus', 'canbus:can0']),
-    cli(['can', 'dump', '--bus', 'slcan:/dev/ttyACM0@123']),
     cli(['can', 'send', '--bus', 'virtual:x', '12#00']),
-    cli(['can', 'dump', '--bus', 'slcan:/dev/voltrail-no-such-tty@500000']),
     cli(['can', 'dump']),
     cli(['can', 'dump', '--bus', 'virtual:x', '--dbc', 'pack.dbc']),
   ]);
   t.is(spec.code, 1);
   t.regex(spec.stderr, /bus spec 'canbus:can0': unknown bus kind 'canbus'\. Allowed forms: slcan:PATH.*socketcan:IFACE.*virtual:NAME.*replay:FILE/);
-  t.regex(rate.stderr, /CAN bitrate '123' is not one an slcan adapter can set \(10000, .*1000000\)/);
   t.is(frame.code, 1);
   t.regex(frame.stderr, /frame '12#00': id "12" must be 3 hex digits.*cansend/);
-  t.is(missing.code, 1);
-  t.regex(missing.stderr, /cannot open \/dev\/voltrail-no-such-tty/);
   t.is(usage.code, 2);
+  t.regex(usage.stderr, /required option '--bus <spec>'/);
   // --dbc reads the DBC with devices/dbc: a missing file is a user error naming it.
   t.is(dbc.code, 1);
-  t.regex(dbc.stderr, /--dbc pack\.dbc: .*no such file.*pack\.dbc/);
+  t.regex(dbc.stderr, /no DBC file at pack\.dbc/);
 });
 
 test('can dump plays a candump log like candump prints, and reports its bad lines', async (t) => {
@@ -128,18 +125,26 @@ test('can dump --reconnect carries on when the adapter is unplugged and plugged 
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const until = async (ok: () => boolean) => {
-    while (!ok()) await new Promise((r) => setTimeout(r, 20));
+  // Bounded waits: a step that never comes fails with what the command said so far.
+  const until = async (what: string, ok: () => boolean) => {
+    const deadline = Date.now() + 40_000;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}; adapter ${adapter.state}; stdout: ${stdout}; stderr: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
   };
-  await adapter.waitForState('listen-only');
+  await until('the first open', () => adapter.state === 'listen-only');
   await node.send(canFrame({ id: 0x101, data: [1] }));
-  await until(() => stdout.includes(' 101 '));
+  await until('the first frame', () => stdout.includes(' 101 '));
   await adapter.close();
   await pair.close();
-  await until(() => stderr.includes('waiting for the adapter'));
-  pair = await ptyPair(links);
+  await until('the disconnect', () => stderr.includes('waiting for the adapter'));
+  // Plug back in as udev would: the host's path appears only once the adapter behind it runs.
+  const staging = `${links.linkB}-new`;
+  pair = await ptyPair({ linkA: links.linkA, linkB: staging });
   adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
-  await adapter.waitForState('listen-only');
+  renameSync(staging, links.linkB);
+  await until('the reopen', () => adapter.state === 'listen-only');
   await node.send(canFrame({ id: 0x102, data: [2] }));
   t.is(await exited, 0, stderr);
   t.deepEqual(stdout.trim().split('\n').map((l) => l.split(/\s+/)[2]), ['101', '102']);
@@ -147,4 +152,5 @@ test('can dump --reconnect carries on when the adapter is unplugged and plugged 
   await adapter.close();
   await node.close();
   await pair.close();
+  rmSync(links.linkB, { force: true });
 });

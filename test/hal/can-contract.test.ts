@@ -67,7 +67,7 @@ const BACKENDS: Backend[] = [
       const hub = new VirtualCanHub('contract');
       const peer = hub.open();
       const adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
-      const bus = await openSlcan({ path: pair.b, bitrate: 500_000, transmit });
+      const bus = await openSlcan({ path: pair.b, bitrate: 500_000, transmit, ackTimeoutMs: 3000 });
       return {
         bus,
         peer,

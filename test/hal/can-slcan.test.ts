@@ -135,7 +135,7 @@ test('an adapter that refuses a frame (BEL) rejects that send; the bus goes on',
   const hub = new VirtualCanHub();
   const node = hub.open();
   const adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
-  const bus = await openSlcan({ path: pair.b, transmit: true });
+  const bus = await openSlcan({ path: pair.b, transmit: true, ackTimeoutMs: 3000 });
   t.is(await bus.version(), 'V1013');
   t.is(await bus.serialNumber(), 'NV001');
   t.deepEqual(await bus.command('C'), { kind: 'ok' });
@@ -159,7 +159,7 @@ for (const frameAck of ['cr', 'none'] as const) {
     const node = hub.open();
     const adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open(), frameAck });
     // Long enough that a slow machine does not pass for an adapter that never acks.
-    const bus = await openSlcan({ path: pair.b, transmit: true, ackTimeoutMs: 1000 });
+    const bus = await openSlcan({ path: pair.b, transmit: true, ackTimeoutMs: 2000 });
     for (const f of FRAMES) await bus.send(f);
     t.deepEqual((await receiveN(node, FRAMES.length)).map(toPy), FRAMES.map(toPy));
     t.is(bus.confirmsFrames, frameAck === 'cr');
@@ -175,7 +175,7 @@ test('commands cannot get around listen-only', async (t) => {
   const hub = new VirtualCanHub();
   const node = hub.open();
   const adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
-  const bus = await openSlcan({ path: pair.b });
+  const bus = await openSlcan({ path: pair.b, ackTimeoutMs: 3000 });
   await t.throwsAsync(bus.command('O'), { instanceOf: CanNotPermittedError, message: /--transmit/ });
   await t.throwsAsync(bus.command('t1230'), { instanceOf: TypeError, message: /use send/ });
   t.is(adapter.state, 'listen-only');
@@ -212,7 +212,7 @@ test('an adapter that unplugs fails the bus as disconnected; a reopened port res
   const node = hub.open();
   let pair = await ptyPair(links);
   let adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
-  const bus = await openSlcan({ path: links.linkB, bitrate: 250_000 });
+  const bus = await openSlcan({ path: links.linkB, bitrate: 250_000, ackTimeoutMs: 3000 });
   const it = bus.frames();
   await node.send(canFrame({ id: 1 }));
   t.is((await it.next()).value?.id, 1);
@@ -249,7 +249,7 @@ test('unplugging while frames are being sent ends the sending with the disconnec
   const hub = new VirtualCanHub();
   const node = hub.open();
   const adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
-  const bus = await openSlcan({ path: pair.b, transmit: true, ackTimeoutMs: 100 });
+  const bus = await openSlcan({ path: pair.b, transmit: true, ackTimeoutMs: 3000 });
   const task = bus.sendPeriodic(canFrame({ id: 0x321, data: [1, 2, 3] }), 1);
   await node.receive(5000);
   await adapter.close();
@@ -267,7 +267,7 @@ test('adapter timestamps are parsed and keep frames in time order', async (t) =>
   const hub = new VirtualCanHub();
   const node = hub.open();
   const adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
-  const bus = await openSlcan({ path: pair.b, timestamps: true });
+  const bus = await openSlcan({ path: pair.b, timestamps: true, ackTimeoutMs: 3000 });
   t.true(adapter.timestamps);
   const got = receiveN(bus, 3);
   for (let i = 0; i < 3; i++) await node.send(canFrame({ id: 0x100 + i, data: [i] }));
