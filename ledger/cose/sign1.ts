@@ -94,6 +94,11 @@ function writeBstrHead(out: Uint8Array, at: number, n: number): number {
 
 /** SHA-256 of Sig_structure for a COSE_Sign1, hashed in pieces (the payload is not copied). */
 export function sign1Digest(protectedBytes: Uint8Array, externalAad: Uint8Array, payload: Uint8Array): Uint8Array {
+  return createHash('sha256').update(sigStructurePrefix(protectedBytes, externalAad, payload.length)).update(payload).digest();
+}
+
+/** Sig_structure up to (not including) the payload bytes: the payload follows it directly. */
+export function sigStructurePrefix(protectedBytes: Uint8Array, externalAad: Uint8Array, payloadLength: number): Uint8Array {
   const prefix = new Uint8Array(1 + 1 + SIGNATURE1.length + 9 + protectedBytes.length + 9 + externalAad.length + 9);
   let at = 0;
   prefix[at++] = 0x84;
@@ -106,8 +111,8 @@ export function sign1Digest(protectedBytes: Uint8Array, externalAad: Uint8Array,
   at = writeBstrHead(prefix, at, externalAad.length);
   prefix.set(externalAad, at);
   at += externalAad.length;
-  at = writeBstrHead(prefix, at, payload.length);
-  return createHash('sha256').update(prefix.subarray(0, at)).update(payload).digest();
+  at = writeBstrHead(prefix, at, payloadLength);
+  return prefix.subarray(0, at);
 }
 
 // Protected headers repeat for every message of a signer and typ: encode each pair once.
@@ -222,8 +227,12 @@ export function verify1(bytes: Uint8Array, opts: Verify1Options): Verified {
   if (key.alg !== alg) throw new CoseError('key-alg-mismatch', `the key for kid ${hex(kid)} is for ${ALG_NAME[key.alg] ?? String(key.alg)}, the message says ${ALG_NAME[alg]}`);
   const curve = ALG_CURVE[alg];
   const backend = opts.backends?.[curve] ?? nobleBackend(curve);
-  const digest = sign1Digest(prot, opts.externalAad ?? EMPTY, payload);
-  if (!backend.verify(signature, digest, key.publicKey)) {
+  const aad = opts.externalAad ?? EMPTY;
+  const ok =
+    backend.verifyMessage !== undefined
+      ? backend.verifyMessage(signature, [sigStructurePrefix(prot, aad, payload.length), payload], key.publicKey)
+      : backend.verify(signature, sign1Digest(prot, aad, payload), key.publicKey);
+  if (!ok) {
     throw new CoseError('bad-signature', `the signature does not verify for kid ${hex(kid)} (altered, high-S, or another key)`);
   }
   return { payload, kid, alg, typ, unprotected: unprot as ReadonlyMap<number, CborValue> };

@@ -15,4 +15,10 @@ export interface SignerBackend {
   verify(signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Array): boolean;
   /** Public key for a private key, SEC1 compressed (33 bytes). */
   publicKey(privateKey: Uint8Array): Uint8Array;
+  /**
+   * Optional fast path: verifies r||s over SHA-256 of the concatenated `parts` (the message,
+   * hashed by the backend). For backends such as node:crypto that cannot verify a bare digest.
+   * Same contract as `verify`: false, never a throw, for high-S or malformed input.
+   */
+  verifyMessage?(signature: Uint8Array, parts: readonly Uint8Array[], publicKey: Uint8Array): boolean;
 }
