@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ManualClock } from '../../hal/clock.ts';
 import { decodeCbor } from '../../ledger/cbor/decode.ts';
-import { Tagged } from '../../ledger/cbor/value.ts';
+import type { Tagged } from '../../ledger/cbor/value.ts';
 import { CamSender } from '../../v2x/senders/cam-sender.ts';
 import { HazardSender } from '../../v2x/senders/hazard-sender.ts';
 import { EnvelopeVerifier, HDR_CERTIFICATE } from '../../v2x/security/envelope.ts';
