@@ -7,6 +7,7 @@ import { UserError } from './errors.ts';
 import { registerPending } from './commands/pending.ts';
 import { registerRun } from './commands/run.ts';
 import { registerLedger } from './commands/ledger.ts';
+import { registerV2x } from './commands/v2x.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false });
   registerRun(program);
   registerLedger(program);
+  registerV2x(program);
   registerPending(program);
   return program;
 }
