@@ -130,3 +130,12 @@ test('the sealer attaches the certificate about once a second, on every hazard, 
     t.deepEqual(v.open(sealer.seal('cam', EXAMPLES.cam)).certRequests, [], 'asked once');
   });
 });
+
+test('ES256K pseudonyms work the same; an ES256-only receiver refuses them', (t) => {
+  const [k1] = makePool(authority, 1, { curve: 'secp256k1' });
+  const s = new PseudonymSigner(k1!.key);
+  const msg = sealMessage({ type: 'denm', body: EXAMPLES.denm, generationTime: T0, signer: s, certificate: k1!.certificate });
+  t.is(parseEnvelope(msg).alg, -47);
+  t.deepEqual(new EnvelopeVerifier({ authorities: authority.ring.lookup }).open(msg).body, EXAMPLES.denm);
+  t.is(reason(() => new EnvelopeVerifier({ authorities: authority.ring.lookup, algs: [-7] }).open(msg)), 'alg-not-allowed');
+});
