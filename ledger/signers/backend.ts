@@ -16,9 +16,10 @@ export interface SignerBackend {
   /** Public key for a private key, SEC1 compressed (33 bytes). */
   publicKey(privateKey: Uint8Array): Uint8Array;
   /**
-   * Optional fast path: verifies r||s over SHA-256 of the concatenated `parts` (the message,
-   * hashed by the backend). For backends such as node:crypto that cannot verify a bare digest.
-   * Same contract as `verify`: false, never a throw, for high-S or malformed input.
+   * Optional: verifies r||s over SHA-256(message), hashing and checking in one call, with the
+   * same rules as `verify` (false for high-S or malformed input). A backend that can only
+   * hash-and-verify (OpenSSL through node:crypto) offers this; COSE verification uses it when
+   * present.
    */
-  verifyMessage?(signature: Uint8Array, parts: readonly Uint8Array[], publicKey: Uint8Array): boolean;
+  verifyMessage?(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
 }

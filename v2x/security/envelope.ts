@@ -16,7 +16,6 @@ import type { CoseSigner, VerifyKey } from '../../ledger/cose/sign1.ts';
 import { ES256, ES256K, isCoseAlg } from '../../ledger/cose/algorithms.ts';
 import type { CoseAlg } from '../../ledger/cose/algorithms.ts';
 import type { Curve, SignerBackend } from '../../ledger/signers/backend.ts';
-import { nodeP256Backend } from '../../ledger/signers/node-p256.ts';
 import { TYP } from '../../ledger/typ.ts';
 import { bodyFromCbor, bodyToCbor, MESSAGE_TYPE, messageName } from '../messages/message-types.ts';
 import type { MessageBodies, MessageName } from '../messages/message-types.ts';
@@ -181,7 +180,7 @@ export interface EnvelopeVerifierOptions {
   /** The fleet authorities' keys by kid (`new KeyRing([...]).lookup`). */
   authorities: (kid: Uint8Array) => VerifyKey | undefined;
   cache?: CertificateCache;
-  /** Backend per curve; default: node:crypto for P-256, noble for secp256k1. */
+  /** Backend per curve; default: verify1's (noble signing, OpenSSL verification through node:crypto). */
   backends?: Partial<Record<Curve, SignerBackend>>;
   /** Algorithms accepted (default ES256 and ES256K). */
   algs?: readonly CoseAlg[];
@@ -199,7 +198,7 @@ export class EnvelopeVerifier {
   constructor(opts: EnvelopeVerifierOptions) {
     this.#opts = opts;
     this.cache = opts.cache ?? new CertificateCache();
-    this.#backends = { 'P-256': nodeP256Backend(), ...opts.backends };
+    this.#backends = { ...opts.backends };
   }
 
   /** Checks and caches a certificate on its own (e.g. one received out of band). */
