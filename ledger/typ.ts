@@ -29,6 +29,10 @@ export const TYP = {
   v2xMessage: `${PREFIX}v2x-message+cose`,
   /** A challenge-bound attestation linking a V2X pseudonym to a ledger identity. */
   v2xAttestation: `${PREFIX}v2x-attestation+cose`,
+  /** A V2X pseudonym certificate: pseudonym key, validity, permissions; no identity (v2x/cddl/certificate.cddl). */
+  v2xPseudonymCertificate: `${PREFIX}v2x-pseudonym-cert+cose`,
+  /** A fleet-signed statement binding a vehicle id to its ledger identity key (v2x/cddl/attestation.cddl). */
+  v2xVehicleIdentity: `${PREFIX}v2x-vehicle-identity+cose`,
 } as const;
 
 export type TypName = keyof typeof TYP;

@@ -15,7 +15,6 @@ const PENDING: [name: string, description: string][] = [
   ['doctor', 'check this board: config, key, certificate, devices, clock, ledger, uplink'],
   ['collect', 'fleet collector: receive, verify and store device records over MQTT'],
   ['passport', 'battery passport: export, verify, show, qr, serve'],
-  ['v2x', 'V2X messages: send, listen, sim'],
 ];
 
 export function registerPending(program: Command): void {
