@@ -14,7 +14,6 @@
 //   0x97 balancing, cell 1 = bit 0 of byte 0             0x98 failure bits (FAILURE_BITS), byte 7 fault code
 // Daly reports no SoH and no full capacity over these ids: both stay null.
 import type { FaultName, Faults } from '../snapshot.ts';
-import { reject } from './driver-counters.ts';
 import type { UartFrameFormat } from './frame-reader.ts';
 import type { FrameVerdict } from './uart-transport.ts';
 import { UartBmsDriver, type UartBmsDriverOptions } from './uart-bms-driver.ts';
@@ -168,17 +167,14 @@ export class DalyUartDriver extends UartBmsDriver {
 
   /** Asks for `id` and returns the data parts of the `frames` answers (numbered from 1 when more than one is expected). */
   async #read(id: number, what: string, frames = 1, numbered = false): Promise<Uint8Array[]> {
-    const seen = new Set<number>();
-    const accept = (f: Uint8Array): FrameVerdict => {
+    const accept = (f: Uint8Array, got: readonly Uint8Array[]): FrameVerdict => {
       if (f[2] !== id || f[1] !== DALY_BMS) return 'other';
       if (!numbered) return 'done';
       const n = f[4]!;
-      if (n < 1 || n > frames || seen.has(n)) {
-        reject(this.counters, 'unexpected', `Daly 0x${id.toString(16)}: frame number ${n} (expected 1-${frames}, once each)`);
-        return 'other';
-      }
-      seen.add(n);
-      return seen.size === frames ? 'done' : 'more';
+      const seen = new Set(got.map((g) => g[4]!));
+      // A frame number out of range or seen twice answers nothing (counted as unexpected).
+      if (n < 1 || n > frames || seen.has(n)) return 'other';
+      return seen.size + 1 === frames ? 'done' : 'more';
     };
     const got = await this.transport.exchange(dalyRequest(id, this.address), accept, what);
     return got.filter((f) => f[2] === id).map((f) => f.subarray(4, 12));

@@ -24,8 +24,11 @@ export interface UartTransportOptions {
 /** What a received frame means to the request in flight. */
 export type FrameVerdict = 'done' | 'more' | 'other';
 
+/** Judges a frame, given the frames this try has accepted so far. */
+export type FrameJudge = (frame: Uint8Array, got: readonly Uint8Array[]) => FrameVerdict;
+
 interface Pending {
-  accept: (frame: Uint8Array) => FrameVerdict;
+  accept: FrameJudge;
   frames: Uint8Array[];
   finish: (err?: Error) => void;
 }
@@ -70,7 +73,7 @@ export class UartTransport {
   #dispatch(frames: Uint8Array[]): void {
     for (const frame of frames) {
       const p = this.#pending;
-      const verdict = p ? p.accept(frame) : 'other';
+      const verdict = p ? p.accept(frame, p.frames) : 'other';
       if (verdict === 'other' || !p) {
         reject(this.counters, 'unexpected', `${this.#format.name}: a frame that answers no request (${frame.length} bytes, 0x${frame[1]?.toString(16)} 0x${frame[2]?.toString(16)})`);
         continue;
@@ -97,7 +100,7 @@ export class UartTransport {
    * Sends `request` and collects frames until `accept` says 'done'. Throws BmsTimeoutError after
    * the last try, BmsLinkError when the port cannot be opened.
    */
-  async exchange(request: Uint8Array, accept: (frame: Uint8Array) => FrameVerdict, what: string): Promise<Uint8Array[]> {
+  async exchange(request: Uint8Array, accept: FrameJudge, what: string): Promise<Uint8Array[]> {
     let lastErr: Error | undefined;
     for (let attempt = 0; attempt <= this.#retries; attempt++) {
       if (attempt > 0) {
@@ -129,7 +132,7 @@ export class UartTransport {
     throw lastErr;
   }
 
-  #once(request: Uint8Array, accept: (frame: Uint8Array) => FrameVerdict): Promise<Uint8Array[] | Error> {
+  #once(request: Uint8Array, accept: FrameJudge): Promise<Uint8Array[] | Error> {
     return new Promise((resolve) => {
       const ac = new AbortController();
       const p: Pending = {
