@@ -9,6 +9,9 @@ import { solveCurrent, type Profile } from './plant/profiles.ts';
 /** Something that acts on the plant after every step: the BMS, the fault injector. */
 export interface SimDevice {
   afterStep(dtS: number, sim: Simulation): void;
+  /** False while this device holds the current path open (a BMS contactor, a board without
+   * power). Asked before every step, so an opening takes effect on the very next step. */
+  conducts?(): boolean;
 }
 
 export interface SimulationOptions {
@@ -37,7 +40,7 @@ export class Simulation {
   readonly devices: SimDevice[] = [];
   /** Simulated seconds since start. */
   timeS = 0;
-  /** When false (the BMS opened it, or the board lost power), no current flows. */
+  /** False when a device (the BMS, an unpowered board) held the current path open in the last step. */
   contactorClosed = true;
   /** Current the profile asked for in the last step (what flows if the contactor is closed). */
   demandedA = 0;
@@ -92,6 +95,7 @@ export class Simulation {
       else demanded = solveCurrent(d, this.pack, dt);
     }
     this.demandedA = demanded;
+    this.contactorClosed = this.devices.every((d) => d.conducts?.() ?? true);
     this.pack.step(dt, this.contactorClosed ? demanded : 0);
     this.timeS += dt;
     for (const d of this.devices) d.afterStep(dt, this);

@@ -70,17 +70,24 @@ export function decodeSignals(message: DbcMessage, data: Uint8Array, opts?: Deco
     throw new RangeError(`message ${message.name} (id 0x${message.id.toString(16)}) is ${message.length} bytes; the frame holds ${data.length}`);
   }
   const useChoices = opts?.choices !== false;
-  const out: Record<string, SignalValue> = {};
   const { present, raw } = plan;
   const signals = plan.signals;
+  // First the raw values, switches before what they select; then the values in file order.
   for (let i = 0; i < signals.length; i++) {
     const p = signals[i]!;
     present[i] = 0;
     if (p.parent >= 0 && (present[p.parent] === 0 || !inRanges(p.ranges, raw[p.parent]!))) continue;
     if (p.layout.bytesNeeded > data.length) continue;
-    const r = readRaw(p, data);
+    raw[i] = readRaw(p, data);
     present[i] = 1;
-    raw[i] = r;
+  }
+  const out: Record<string, SignalValue> = {};
+  const order = plan.fileOrder;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    if (present[i] === 0) continue;
+    const p = signals[i]!;
+    const r = raw[i]!;
     const name = useChoices && p.choices !== undefined ? p.choices.get(r) : undefined;
     out[p.name] = name ?? r * p.factor + p.offset;
   }
@@ -147,12 +154,26 @@ function writeSignal(message: DbcMessage, p: SignalPlan, value: unknown, data: U
     lo = scratch.getUint32(4);
   } else {
     const minRaw = p.signed ? -p.signBit : 0;
+    // A double: above 53 bits it is 2^n (or 2^(n-1)), the nearest double to the true bound.
     const maxRaw = p.signed ? p.signBit - 1 : p.span - 1;
-    const fits = Number.isInteger(rawNumber) && (p.length <= 53
-      ? rawNumber >= minRaw && rawNumber <= maxRaw
-      // Above 53 bits the bounds are not exact doubles: compare in BigInt.
-      : BigInt(rawNumber) >= (p.signed ? -(1n << BigInt(p.length - 1)) : 0n) &&
-        BigInt(rawNumber) < (p.signed ? 1n << BigInt(p.length - 1) : 1n << BigInt(p.length)));
+    let fits = Number.isInteger(rawNumber) && rawNumber >= minRaw && rawNumber <= maxRaw;
+    if (!fits && typeof value === 'number' && Number.isInteger(rawNumber)) {
+      // The value of a raw bound, once scaled, can round so that it scales back one step
+      // outside the field: it is taken as the bound when it is the bound's value to within
+      // double precision (and less than half a step away), so that every decoded value encodes again.
+      const edge = rawNumber > maxRaw ? maxRaw : minRaw;
+      const diff = Math.abs(value - (edge * p.factor + p.offset));
+      if (diff < Math.abs(p.factor) / 2 && diff <= 4 * Number.EPSILON * (Math.abs(value) + Math.abs(p.offset))) {
+        rawNumber = edge;
+        fits = true;
+      }
+    }
+    let big = 0n;
+    if (fits && p.length > 53) {
+      const hiBig = p.signed ? 1n << BigInt(p.length - 1) : 1n << BigInt(p.length);
+      big = BigInt(rawNumber);
+      if (big >= hiBig) big = hiBig - 1n;
+    }
     if (!fits) {
       throw new RangeError(`${where(message, p)}: raw value ${rawNumber} is not representable in ${p.length} ${p.signed ? 'signed' : 'unsigned'} bits (${minRaw}..${maxRaw})`);
     }
@@ -161,7 +182,7 @@ function writeSignal(message: DbcMessage, p: SignalPlan, value: unknown, data: U
       hi = Math.floor(u / TWO_32);
       lo = u - hi * TWO_32;
     } else {
-      let u = BigInt(rawNumber);
+      let u = big;
       if (u < 0n) u += 1n << BigInt(p.length);
       lo = Number(u & 0xffffffffn);
       hi = Number(u >> 32n);

@@ -34,6 +34,8 @@ export interface MessagePlan {
   /** Switches before the signals they select. */
   readonly signals: readonly SignalPlan[];
   readonly byName: ReadonlyMap<string, number>;
+  /** Indexes into `signals` in the DBC's own signal order (the order decoded values are given in). */
+  readonly fileOrder: Uint16Array;
   /** Scratch for one decode or encode: whether each signal is present, and switch raw values. */
   readonly present: Uint8Array;
   readonly raw: Float64Array;
@@ -92,6 +94,7 @@ function compile(message: DbcMessage): MessagePlan {
     message,
     signals,
     byName: index,
+    fileOrder: Uint16Array.from(message.signals, (s) => index.get(s.name)!),
     present: new Uint8Array(signals.length),
     raw: new Float64Array(signals.length),
   };

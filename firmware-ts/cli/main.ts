@@ -4,9 +4,13 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UserError } from './errors.ts';
+import { registerCan } from './commands/can.ts';
 import { registerPending } from './commands/pending.ts';
 import { registerRun } from './commands/run.ts';
 import { registerLedger } from './commands/ledger.ts';
+import { registerKeys } from './commands/keys.ts';
+import { registerBench } from './commands/bench.ts';
+import { registerSim } from './commands/sim.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -18,6 +22,10 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false });
   registerRun(program);
   registerLedger(program);
+  registerCan(program);
+  registerKeys(program);
+  registerBench(program);
+  registerSim(program);
   registerPending(program);
   return program;
 }

@@ -167,7 +167,8 @@ class Reader {
       }
       case 2: {
         const n = this.length(ai, at, this.maxStringLength, 1, 'a byte string');
-        const out = this.bytes.slice(this.pos, this.pos + n);
+        // A copy, also when the input is a Buffer (whose slice would be a view).
+        const out = Uint8Array.prototype.slice.call(this.bytes, this.pos, this.pos + n);
         this.pos += n;
         return out;
       }

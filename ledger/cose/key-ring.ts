@@ -15,7 +15,7 @@ export class KeyRing {
   /** Adds a key; returns its kid. */
   add(publicKey: Uint8Array, curve: Curve): Uint8Array {
     const kid = keyThumbprint(publicKey, curve);
-    this.#byKid.set(Buffer.from(kid).toString('hex'), { publicKey: publicKey.slice(), alg: algForCurve(curve) });
+    this.#byKid.set(Buffer.from(kid).toString('hex'), { publicKey: Uint8Array.from(publicKey), alg: algForCurve(curve) });
     return kid;
   }
 

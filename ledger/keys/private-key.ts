@@ -47,7 +47,8 @@ export class PrivateKey implements CoseSigner {
   /** A key from its 32 secret bytes (copied). */
   static fromBytes(secret: Uint8Array, curve: Curve = 'secp256k1', backend?: SignerBackend): PrivateKey {
     if (!(secret instanceof Uint8Array)) throw new TypeError('secret: expected a Uint8Array');
-    return new PrivateKey(secret.slice(), curve, backend ?? nobleBackend(curve));
+    // Uint8Array.from copies (Buffer#slice would share memory with the caller, who may wipe it).
+    return new PrivateKey(Uint8Array.from(secret), curve, backend ?? nobleBackend(curve));
   }
 
   /** Signs with another backend from now on (e.g. the one `pickBackend` chose). */
@@ -69,7 +70,7 @@ export class PrivateKey implements CoseSigner {
    * `.fill(0)` when done.
    */
   exportSecret(): Uint8Array {
-    return this.#secret.slice();
+    return Uint8Array.from(this.#secret);
   }
 
   toString(): string {

@@ -162,12 +162,16 @@ export class SegmentLog {
             if (!isLast || bytes.length - pos > MAX_BATCH_BYTES) {
               throw new LedgerFormatError(
                 `${join(dir, name)}: entry ${count} at byte ${pos} is damaged (${f.reason}) and acknowledged entries follow it; the ledger needs repair from a copy (run 'voltrail ledger verify' for details)`,
+                { index: count, segment: name, offset: pos },
               );
             }
             recovery.segment = name;
             recovery.offset = pos;
             recovery.droppedBytes += bytes.length - pos;
             if (!readOnly) {
+              recovery.quarantined = join(dir, `torn-${name.replace(/\.vtl$/, '')}-${pos}.bin`);
+              await storage.writeFile(recovery.quarantined, bytes.subarray(pos));
+              await storage.syncDir(dir);
               await file.truncate(pos);
               await file.sync();
             }

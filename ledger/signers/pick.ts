@@ -53,7 +53,7 @@ export function selfTest(candidate: SignerBackend, reference: SignerBackend): st
   const ref = reference.sign(TEST_DIGEST, TEST_KEY);
   if (!equal(sig, ref)) return 'signature differs from noble (not RFC 6979 low-S?)';
   if (!candidate.verify(ref, TEST_DIGEST, pub)) return 'does not verify a valid signature';
-  const bad = ref.slice();
+  const bad = Uint8Array.from(ref);
   bad[63]! ^= 1;
   if (candidate.verify(bad, TEST_DIGEST, pub)) return 'verifies a corrupted signature';
   return undefined;

@@ -197,11 +197,14 @@ export class SimulatedBms implements SimDevice {
     this.contactorClosed = this.#powered;
   }
 
+  conducts(): boolean {
+    return this.#powered && this.contactorClosed;
+  }
+
   afterStep(dtS: number, sim: Simulation): void {
     this.sensorFaults.advance(dtS);
     if (!this.#powered) {
       this.contactorClosed = false;
-      sim.contactorClosed = false;
       this.pack.balancing.fill(0);
       return;
     }
@@ -211,7 +214,6 @@ export class SimulatedBms implements SimDevice {
       this.#sinceSample = 0;
       this.#update(dt, sim.timeS);
     }
-    sim.contactorClosed = this.contactorClosed;
   }
 
   #update(dtS: number, timeS: number): void {

@@ -5,10 +5,10 @@ import { notYetAvailable } from '../errors.ts';
 
 const PENDING: [name: string, description: string][] = [
   ['can', 'read, send and decode CAN traffic (dump, send, decode)'],
+  ['run', 'run the runtime (--sim: against the built-in simulator)'],
+  ['ledger', 'verify, inspect, prove and export the ledger'],
   ['bms', 'read a BMS once or live (bms read)'],
-  ['sim', 'run the hardware simulator standalone, with ptys for other tools'],
   ['hil', 'run hardware-in-the-loop scenarios (hil run)'],
-  ['keys', 'create and show the device key (keys new, keys show)'],
   ['fleet', 'fleet authority: init, sign, revoke'],
   ['provision', 'provision this board onto a battery'],
   ['status', "show the running instance's health"],
@@ -16,11 +16,12 @@ const PENDING: [name: string, description: string][] = [
   ['collect', 'fleet collector: receive, verify and store device records over MQTT'],
   ['passport', 'battery passport: export, verify, show, qr, serve'],
   ['v2x', 'V2X messages: send, listen, sim'],
-  ['bench', 'run the benchmark suite'],
 ];
 
 export function registerPending(program: Command): void {
   for (const [name, description] of PENDING) {
+    // A capability that has landed registers itself before this runs; its placeholder steps aside.
+    if (program.commands.some((c) => c.name() === name)) continue;
     program
       .command(name)
       .description(`${description} (not yet available)`)

@@ -109,3 +109,10 @@ test('decodeCborAt reads a CBOR sequence item by item', (t) => {
   t.throws(() => decodeCborAt(seq, 99), { instanceOf: RangeError });
   t.throws(() => decodeCbor('00' as unknown as Uint8Array), { instanceOf: TypeError });
 });
+
+test('byte strings are copies, also from a Buffer', (t) => {
+  const input = Buffer.from('43010203', 'hex');
+  const out = decodeCbor(input) as Uint8Array;
+  input[1] = 9;
+  t.is(out[0], 1);
+});

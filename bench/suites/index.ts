@@ -1,0 +1,6 @@
+// The benchmark suites, in run order. A new benchmark is one file in this folder exporting a
+// Suite (harness/case.ts), added to this list.
+import type { Suite } from '../harness/case.ts';
+import { signers } from './signers.ts';
+
+export const SUITES: readonly Suite[] = [signers];

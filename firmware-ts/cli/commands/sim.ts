@@ -1,0 +1,140 @@
+// `voltrail sim`: runs the hardware simulator standalone: a pack, its BMS and the devices asked
+// for on pseudo-terminals. When ready it prints ONE JSON line on stdout with the pty paths to
+// point voltrail or any other tool at; while it runs, a live status line on stderr (on a TTY);
+// Ctrl-C (SIGINT) or SIGTERM stops it cleanly. The simulator is loaded only when this runs.
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { UserError } from '../errors.ts';
+import { parseNonNegativeInt, parsePositiveNumber } from '../parse.ts';
+
+interface SimOptions {
+  bms: 'jbd' | 'daly' | 'foxbms' | 'voltrail';
+  serialPty?: boolean;
+  firmataPty?: boolean;
+  slcanPty?: boolean;
+  cells: number;
+  chemistry: 'nmc' | 'lfp';
+  speed: number;
+  seed: number;
+  profile: string;
+  soc: number;
+  ambient: number;
+}
+
+function parseCells(text: string): number {
+  const n = parseNonNegativeInt(text);
+  if (n < 1 || n > 200) throw new InvalidArgumentError(`'${text}': the simulator models 1 to 200 series cells.`);
+  return n;
+}
+
+function parsePercent(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new InvalidArgumentError(`'${text}' is not a percentage from 0 to 100.`);
+  return n;
+}
+
+function parseCelsius(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < -40 || n > 85) throw new InvalidArgumentError(`'${text}' is not a temperature from -40 to 85 degC.`);
+  return n;
+}
+
+export function registerSim(program: Command): void {
+  program
+    .command('sim')
+    .description('run the hardware simulator standalone, with ptys for other tools')
+    .addOption(new Option('--bms <kind>', 'BMS to emulate').choices(['jbd', 'daly', 'foxbms', 'voltrail']).default('jbd'))
+    .option('--serial-pty', 'serve the BMS UART protocol (jbd, daly) on a pseudo-terminal (the default when no other interface is asked for)')
+    .option('--firmata-pty', 'serve a Firmata board (thermistors on A0.., contactor relay on D7, LED on D13) on a pseudo-terminal')
+    .option('--slcan-pty', 'serve the CAN bus through an emulated slcan adapter on a pseudo-terminal (not yet available)')
+    .option('--cells <n>', 'series cells, 1-200 (JBD reports up to 32, Daly up to 48)', parseCells, 16)
+    .addOption(new Option('--chemistry <chem>', 'cell chemistry').choices(['nmc', 'lfp']).default('nmc'))
+    .option('--speed <x>', 'simulated seconds per real second', parsePositiveNumber, 1)
+    .option('--seed <n>', 'seed of cell spread and sensor noise (same seed, same run)', parseNonNegativeInt, 1)
+    .option('--profile <spec>', "load/charge profile, repeated: rest | cc:<A> | cp:<W> | urban[:<scale>] | cccv[:<A>], each with optional @<seconds>, comma-separated (e.g. 'urban' or 'cc:25@1800,rest@600,cccv')", 'rest')
+    .option('--soc <percent>', 'initial state of charge', parsePercent, 80)
+    .option('--ambient <degC>', 'ambient temperature', parseCelsius, 25)
+    .addHelpText(
+      'after',
+      '\nPrints one JSON line when ready, e.g.\n  {"ready":true,"bms":"jbd","serialPty":"/dev/pts/5","firmataPty":null,...}\nthen runs until Ctrl-C.',
+    )
+    .action(async (o: SimOptions) => {
+      if (o.bms === 'foxbms' || o.bms === 'voltrail') {
+        throw new UserError(`--bms ${o.bms} speaks CAN, which is not yet available in this version of the simulator; use --bms jbd or --bms daly.`, 2);
+      }
+      if (o.slcanPty) throw new UserError('--slcan-pty (the emulated slcan CAN adapter) is not yet available in this version of the simulator.', 2);
+      await runSim(o);
+    });
+}
+
+async function runSim(o: SimOptions): Promise<void> {
+  const { startSimRig } = await import('../../../sim-hardware/sim-rig.ts');
+  const serialPty = o.serialPty || !o.firmataPty;
+  let rig;
+  try {
+    rig = await startSimRig({
+      bms: o.bms,
+      cells: o.cells,
+      chemistry: o.chemistry,
+      seed: o.seed,
+      soc: o.soc / 100,
+      ambientC: o.ambient,
+      profile: o.profile,
+      serialPty,
+      firmataPty: !!o.firmataPty,
+    });
+  } catch (err) {
+    if (err instanceof RangeError || err instanceof TypeError) throw new UserError(err.message);
+    if (err instanceof Error && err.name === 'PtyError') throw new UserError(err.message);
+    throw err;
+  }
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.stdout.write(
+    JSON.stringify({
+      ready: true,
+      bms: o.bms,
+      serialPty: rig.serialPty,
+      serialBaud: rig.serialPty ? 9600 : null,
+      firmataPty: rig.firmataPty,
+      firmataBaud: rig.firmataPty ? 57600 : null,
+      slcanPty: null,
+      cells: o.cells,
+      chemistry: o.chemistry,
+      seed: o.seed,
+      speed: o.speed,
+      pid: process.pid,
+    }) + '\n',
+  );
+  const tty = process.stderr.isTTY === true;
+  let lastStatus = 0;
+  try {
+    await rig.sim.run({
+      clock: rig.clock,
+      speed: o.speed,
+      tickMs: 100,
+      signal: ac.signal,
+      onTick: (sim) => {
+        const now = Date.now();
+        if (!tty || now - lastStatus < 1000) return;
+        lastStatus = now;
+        process.stderr.write(`\r${statusLine(sim.timeS, rig.bms.measure(), rig.sim.contactorClosed)}\x1b[K`);
+      },
+    });
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    await rig.close();
+    if (tty) process.stderr.write('\n');
+  }
+}
+
+function statusLine(timeS: number, r: { packVoltageV: number; currentA: number; socPct: number; temperatureC: number[]; faults: Record<string, boolean | undefined> }, closed: boolean): string {
+  const t = Math.floor(timeS);
+  const hh = String(Math.floor(t / 3600)).padStart(2, '0');
+  const mm = String(Math.floor((t % 3600) / 60)).padStart(2, '0');
+  const ss = String(t % 60).padStart(2, '0');
+  const faults = Object.keys(r.faults).filter((k) => r.faults[k]);
+  return `sim ${hh}:${mm}:${ss}  ${r.packVoltageV.toFixed(2)} V  ${r.currentA.toFixed(1)} A  SoC ${r.socPct.toFixed(1)} %  Tmax ${Math.max(...r.temperatureC).toFixed(1)} C  contactor ${closed ? 'closed' : 'OPEN'}  faults: ${faults.length ? faults.join(',') : '-'}`;
+}
