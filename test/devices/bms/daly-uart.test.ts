@@ -90,7 +90,7 @@ async function rig(respond: (req: Uint8Array, i: number) => Uint8Array[] | undef
   const pair = await ptyPair();
   const device = await scriptedDevice(pair.a, 13, respond);
   const link = new SerialPortLink(new SerialPort({ path: pair.b, baudRate: 9600, autoOpen: false }));
-  const driver = new DalyUartDriver({ link, clock: systemClock, timeoutMs: opts.timeoutMs ?? 300, retries: opts.retries ?? 2, backoffMs: 10 });
+  const driver = new DalyUartDriver({ link, clock: systemClock, timeoutMs: opts.timeoutMs ?? 1000, retries: opts.retries ?? 2, backoffMs: 10 });
   return {
     pair,
     device,

@@ -89,7 +89,7 @@ async function rig(respond: (req: Uint8Array, i: number) => Uint8Array[] | undef
   const pair = await ptyPair();
   const device = await scriptedDevice(pair.a, 7, respond);
   const link = new SerialPortLink(new SerialPort({ path: pair.b, baudRate: 9600, autoOpen: false }));
-  const driver = new JbdUartDriver({ link, clock: systemClock, timeoutMs: opts.timeoutMs ?? 300, retries: opts.retries ?? 2, backoffMs: 10 });
+  const driver = new JbdUartDriver({ link, clock: systemClock, timeoutMs: opts.timeoutMs ?? 1000, retries: opts.retries ?? 2, backoffMs: 10 });
   return {
     pair,
     device,
@@ -206,7 +206,7 @@ test('over a real pty: a port that disappears and comes back at the same path is
   let pair = await ptyPair(links);
   let device = await scriptedDevice(pair.a, 7, (req) => [answer(req)]);
   const link = new SerialPortLink(new SerialPort({ path: links.linkB, baudRate: 9600, autoOpen: false }));
-  const driver = new JbdUartDriver({ link, clock: systemClock, timeoutMs: 200, retries: 1, backoffMs: 10 });
+  const driver = new JbdUartDriver({ link, clock: systemClock, timeoutMs: 1000, retries: 1, backoffMs: 10 });
   try {
     await driver.poll();
     await device.close();

@@ -16,7 +16,7 @@ for (const kind of ['jbd', 'daly'] as const) {
   test(`${kind}: the driver reads the simulated BMS over a pty, values equal to its measurement within the protocol resolution`, async (t) => {
     const rig = await startSimRig({ bms: kind, cells: 16, serialPty: true, profile: 'cc:20@3600', soc: 0.7 });
     const link = new SerialPortLink(new SerialPort({ path: rig.serialPty!, baudRate: 9600, autoOpen: false }));
-    const driver = kind === 'jbd' ? new JbdUartDriver({ link, clock: systemClock, timeoutMs: 400 }) : new DalyUartDriver({ link, clock: systemClock, timeoutMs: 400 });
+    const driver = kind === 'jbd' ? new JbdUartDriver({ link, clock: systemClock, timeoutMs: 1000 }) : new DalyUartDriver({ link, clock: systemClock, timeoutMs: 1000 });
     try {
       rig.sim.advance(30);
       const m = rig.bms.measure();
@@ -45,7 +45,7 @@ for (const kind of ['jbd', 'daly'] as const) {
   test(`${kind}: serial noise and a pulled cable on the simulated face are survived, counted, and reported`, async (t) => {
     const rig = await startSimRig({ bms: kind, cells: 8, serialPty: true });
     const link = new SerialPortLink(new SerialPort({ path: rig.serialPty!, baudRate: 9600, autoOpen: false }));
-    const driver = kind === 'jbd' ? new JbdUartDriver({ link, clock: systemClock, timeoutMs: 150, retries: 4, backoffMs: 5 }) : new DalyUartDriver({ link, clock: systemClock, timeoutMs: 150, retries: 4, backoffMs: 5 });
+    const driver = kind === 'jbd' ? new JbdUartDriver({ link, clock: systemClock, timeoutMs: 400, retries: 4, backoffMs: 5 }) : new DalyUartDriver({ link, clock: systemClock, timeoutMs: 400, retries: 4, backoffMs: 5 });
     try {
       rig.sim.advance(5);
       const undoNoise = rig.faults.inject({ kind: 'serialNoise', byteErrorRate: 0.02 }, rig.sim);
