@@ -35,6 +35,10 @@ export interface DriverCounters {
   lastError?: string;
 }
 
+/** raw * factor in binary floating point leaves noise (4027 * 0.1 = 402.70000000000005): 12
+ * significant digits are far beyond any BMS's resolution and give the decimal value back. */
+const clean = (v: number) => Number(v.toPrecision(12));
+
 interface Sample {
   v: number;
   t: number;
@@ -123,7 +127,7 @@ export class CanBmsDriver {
     switch (target.field) {
       case 'cellVoltagesMv':
       case 'temperaturesC': {
-        const v = raw * (target.scale ?? 1) + (target.offset ?? 0);
+        const v = clean(raw * (target.scale ?? 1) + (target.offset ?? 0));
         (target.field === 'cellVoltagesMv' ? this.#cells : this.#temps).set(target.index, { v, t, periodMs });
         return;
       }
@@ -146,7 +150,7 @@ export class CanBmsDriver {
         }
         return;
       default: {
-        const v = raw * (target.scale ?? 1) + (target.offset ?? 0);
+        const v = clean(raw * (target.scale ?? 1) + (target.offset ?? 0));
         const placeholder = target.placeholder !== undefined && Math.abs(v - target.placeholder) < 1e-9;
         this.#scalars.set(target.field, { v, t, periodMs, ...(placeholder ? { measured: false } : {}) });
       }
