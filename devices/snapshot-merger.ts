@@ -28,6 +28,10 @@ export class SnapshotMerger {
     this.sensors = sensors;
   }
 
+  get source(): string {
+    return [this.bms, ...this.sensors].map((s) => s.source).join('+');
+  }
+
   snapshot(): BatterySnapshot {
     const b = this.bms.snapshot();
     const all = [b, ...this.sensors.map((s) => s.snapshot())];
