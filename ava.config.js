@@ -5,6 +5,7 @@ export default {
   extensions: { ts: 'module' },
   nodeArguments: ['--import=tsx'],
   workerThreads: false,
-  timeout: '60s',
+  // A test that waits this long with nothing finishing has hung; CLI tests start real processes.
+  timeout: '3m',
   concurrency: 2,
 };

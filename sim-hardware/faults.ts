@@ -97,6 +97,15 @@ export class FaultInjector implements SimDevice {
   schedule(f: ScheduledFault): this {
     if (f.at === undefined && f.when === undefined) throw new TypeError(`fault ${f.fault.kind}: give 'at' (seconds) or 'when' (a trigger)`);
     if (f.at !== undefined && !(f.at >= 0)) throw new RangeError(`fault ${f.fault.kind}: 'at' must be >= 0, got ${f.at}`);
+    // Check indexes now, so a mistake shows when the scenario is loaded, not hours into a run.
+    if (this.bms) {
+      const fault = f.fault as { kind: string; cell?: number; sensor?: number };
+      if (fault.cell !== undefined) this.#cell(fault.kind, fault.cell, this.bms.pack.n);
+      const sensors = this.bms.sensorFaults.tempOpen.length;
+      if (fault.sensor !== undefined && !(Number.isInteger(fault.sensor) && fault.sensor >= 0 && fault.sensor < sensors)) {
+        throw new RangeError(`fault ${fault.kind}: sensor index must be 0..${sensors - 1} (sensors 1..${sensors}), got ${fault.sensor} (sensor ${fault.sensor + 1})`);
+      }
+    }
     this.#entries.push({ ...f, state: 'pending', since: 0 });
     return this;
   }
@@ -130,7 +139,7 @@ export class FaultInjector implements SimDevice {
   }
 
   #cell(kind: string, i: number, n: number): number {
-    if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`fault ${kind}: cell must be 0..${n - 1}, got ${i}`);
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`fault ${kind}: cell index must be 0..${n - 1} (cells 1..${n}), got ${i} (cell ${i + 1})`);
     return i;
   }
 
@@ -172,7 +181,7 @@ export class FaultInjector implements SimDevice {
         const bms = this.#needBms(f.kind);
         const sf = bms.sensorFaults;
         const j = f.sensor;
-        if (!Number.isInteger(j) || j < 0 || j >= sf.tempOpen.length) throw new RangeError(`fault ${f.kind}: sensor must be 0..${sf.tempOpen.length - 1}, got ${j}`);
+        if (!Number.isInteger(j) || j < 0 || j >= sf.tempOpen.length) throw new RangeError(`fault ${f.kind}: sensor index must be 0..${sf.tempOpen.length - 1}, got ${j}`);
         if (f.kind === 'tempSensorOffset') {
           sf.tempOffsetC[j] = sf.tempOffsetC[j]! + f.offsetC;
           return () => void (sf.tempOffsetC[j] = sf.tempOffsetC[j]! - f.offsetC);

@@ -1,12 +1,13 @@
 // A complete simulated battery, assembled: plant, BMS, fault injector, simulation, and the
 // device faces a user asked for on pseudo-terminals (JBD or Daly UART, Firmata). This is what
 // `voltrail sim` runs and what tests and `--sim` modes can start in one call.
+import { fileURLToPath } from 'node:url';
 import { systemClock, type Clock } from '../hal/clock.ts';
 import { Pack } from './plant/pack.ts';
 import type { Chemistry } from './plant/ocv.ts';
 import { parseProfile } from './plant/profile-spec.ts';
 import { SimulatedBms } from './bms/simulated-bms.ts';
-import { FaultInjector } from './faults.ts';
+import { FaultInjector, type ScheduledFault } from './faults.ts';
 import { OffsetClock } from './offset-clock.ts';
 import { Simulation } from './simulation.ts';
 import { openPtyPair, type PtyPair } from './pty-pair.ts';
@@ -14,10 +15,19 @@ import { JbdResponder } from './uart/jbd-protocol.ts';
 import { DalyResponder } from './uart/daly-protocol.ts';
 import { openUartFace } from './uart/uart-face.ts';
 import { FirmataBoard, openFirmataBoard } from './firmata-board.ts';
+import type { CanBus } from '../hal/can/bus.ts';
+import { VirtualCanHub } from '../hal/can/virtual.ts';
+import { loadDbc } from '../devices/dbc/index.ts';
+import { VoltrailBmsCanFace } from './can/voltrail-bms-can.ts';
+import { SlcanAdapter } from './slcan-adapter.ts';
+
+/** The voltrail reference BMS's message set: a data file of devices/ (read, not imported). */
+export const VOLTRAIL_DBC_FILE = fileURLToPath(new URL('../devices/bms/voltrail.dbc', import.meta.url));
 
 export type BmsKind = 'jbd' | 'daly' | 'foxbms' | 'voltrail';
-/** The BMS kinds that speak UART (available now); the CAN ones need the CAN HAL. */
+/** The BMS kinds that speak UART, and those that speak CAN. */
 export const UART_BMS: readonly BmsKind[] = ['jbd', 'daly'];
+export const CAN_BMS: readonly BmsKind[] = ['voltrail'];
 
 export interface SimRigOptions {
   bms?: BmsKind;
@@ -31,6 +41,12 @@ export interface SimRigOptions {
   profile?: string;
   serialPty?: boolean;
   firmataPty?: boolean;
+  /** A CAN BMS's bus in this process (default: a new virtual hub's). */
+  canBus?: CanBus;
+  /** Serve the CAN bus through an emulated slcan USB adapter on a pty, for other processes. */
+  slcanPty?: boolean;
+  /** Faults to schedule (see fault-spec.ts for the text form). */
+  faults?: readonly ScheduledFault[];
   /** Base clock (default systemClock); wrapped so clock-jump faults can move its wall time. */
   clock?: Clock;
   maxStepS?: number;
@@ -43,22 +59,34 @@ export interface SimRig {
   readonly sim: Simulation;
   readonly clock: OffsetClock;
   readonly firmata: FirmataBoard | null;
+  /** The CAN face of a CAN BMS (what it sent, its counters), or null for a UART BMS. */
+  readonly canFace: VoltrailBmsCanFace | null;
   /** Host ends of the ptys, for voltrail or any other tool. */
   readonly serialPty: string | null;
   readonly firmataPty: string | null;
+  readonly slcanPty: string | null;
   close(): Promise<void>;
 }
 
 export async function startSimRig(o: SimRigOptions = {}): Promise<SimRig> {
   const kind = o.bms ?? 'jbd';
-  if (!UART_BMS.includes(kind)) throw new RangeError(`bms: '${kind}' speaks CAN, which this simulator version cannot serve yet; use jbd or daly`);
+  if (!UART_BMS.includes(kind) && !CAN_BMS.includes(kind)) {
+    throw new RangeError(`bms: '${kind}' is not simulated in this version; use ${[...UART_BMS, ...CAN_BMS].join(', ')}`);
+  }
+  if (o.serialPty && !UART_BMS.includes(kind)) throw new RangeError(`serialPty: the ${kind} BMS speaks CAN, not UART; ask for slcanPty`);
+  if (o.slcanPty && !CAN_BMS.includes(kind)) throw new RangeError(`slcanPty: the ${kind} BMS speaks UART, not CAN; ask for serialPty`);
   const seed = o.seed ?? 1;
   const pack = new Pack({ cells: o.cells ?? 16, chemistry: o.chemistry ?? 'nmc', seed, soc: o.soc ?? 0.8, ambientC: o.ambientC ?? 25 });
   const bms = new SimulatedBms(pack, { seed });
   const clock = new OffsetClock(o.clock ?? systemClock);
   const faults = new FaultInjector({ bms, clock, seed });
+  for (const f of o.faults ?? []) faults.schedule(f);
   const profile = parseProfile(o.profile ?? 'rest', pack, { repeat: Infinity });
   const sim = new Simulation({ pack, profile, maxStepS: o.maxStepS ?? 1 }).attach(bms).attach(faults);
+  // Two BMS samples in, so that faults scheduled at 0 are active and already in the readings
+  // when the first host asks.
+  sim.advance(bms.sampleIntervalS);
+  sim.advance(bms.sampleIntervalS);
   // Validate the face against the pack before opening anything.
   const responder = o.serialPty ? (kind === 'jbd' ? new JbdResponder(bms) : new DalyResponder(bms)) : null;
   const closers: (() => Promise<void>)[] = [];
@@ -70,6 +98,27 @@ export async function startSimRig(o: SimRigOptions = {}): Promise<SimRig> {
     let serialPty: string | null = null;
     let firmataPty: string | null = null;
     let firmata: FirmataBoard | null = null;
+    let canFace: VoltrailBmsCanFace | null = null;
+    let slcanPty: string | null = null;
+    if (CAN_BMS.includes(kind)) {
+      const hub = o.canBus ? undefined : new VirtualCanHub();
+      const bus = o.canBus ?? hub!.open({ name: 'bms' });
+      canFace = new VoltrailBmsCanFace({ bms, bus, db: await loadDbc(VOLTRAIL_DBC_FILE), seed, faults: faults.can });
+      sim.attach(canFace);
+      if (o.slcanPty) {
+        if (!hub) throw new RangeError('slcanPty: serves the simulator\'s own bus; do not pass canBus with it');
+        const pty = await openPtyPair();
+        closers.push(() => pty.close());
+        const hostBus = hub.open({ name: 'slcan' });
+        const adapter = await SlcanAdapter.open({ path: pty.device, bus: hostBus });
+        closers.push(async () => {
+          await adapter.close();
+          await hostBus.close();
+        });
+        slcanPty = pty.host;
+      }
+      if (hub) closers.push(() => bus.close());
+    }
     if (responder) {
       const pty: PtyPair = await openPtyPair();
       closers.push(() => pty.close());
@@ -86,7 +135,7 @@ export async function startSimRig(o: SimRigOptions = {}): Promise<SimRig> {
       closers.push(() => dev.close());
       firmataPty = pty.host;
     }
-    return { pack, bms, faults, sim, clock, firmata, serialPty, firmataPty, close };
+    return { pack, bms, faults, sim, clock, firmata, canFace, serialPty, firmataPty, slcanPty, close };
   } catch (err) {
     await close();
     throw err;

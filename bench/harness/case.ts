@@ -1,7 +1,7 @@
 // What a benchmark is, for the runner (runner.ts) and the suites (bench/suites/): a suite is a
 // named list of cases; a case measures one figure several times and names the case that is its
 // reference in the same run. A suite is one file in bench/suites/, listed in suites/index.ts.
-import type { RateSettings } from './measure.ts';
+import type { ClockKind, RateSettings } from './measure.ts';
 import type { RateJob } from './rate-workers.ts';
 
 export type Better = 'higher' | 'lower';
@@ -17,6 +17,12 @@ export interface BenchCase {
   reference?: string;
   /** A fixed reference instead of a measured one (e.g. linear scaling = the core count). */
   fixedReference?: { name: string; value: number };
+  /**
+   * What a rate is per (default wall): `cpu` counts the CPU time of the measuring process, so
+   * that per-core figures hold on a machine shared with other work; `wall` for anything that
+   * depends on parallelism (scaling). A paired reference is run on the same clock.
+   */
+  clock?: ClockKind;
   /** Cases whose samples this one reads (ctx.samplesOf); run first even when not selected. */
   needs?: string[];
   /** Returns one figure per run, or throws SkipCase. Either this or `open`. */
@@ -29,9 +35,9 @@ export interface BenchCase {
   open?(ctx: RunContext): Promise<RateSession>;
 }
 
-/** A measurement kept open: one timed run per call. */
+/** A measurement kept open: one timed run per call, per wall-clock or CPU second. */
 export interface RateSession {
-  run(): Promise<number>;
+  run(clock: ClockKind): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -2,11 +2,11 @@
 // min, max, and the ratio to the reference measured in the same run (bench/README.md). Cases
 // that cannot run here are skipped with their reason; a case that fails is skipped too, with the
 // error, so one broken peer never costs the rest of a fifteen-minute run.
-import { measureInWorkers, openWorkerSession } from './rate-workers.ts';
+import { WorkerPool, measureInWorkers, openWorkerSession } from './rate-workers.ts';
 import { ratio, summarize } from './stats.ts';
 import { SkipCase } from './case.ts';
 import type { BenchCase, Better, RateSession, RunContext, Suite, SuiteEnv } from './case.ts';
-import type { RateSettings } from './measure.ts';
+import type { ClockKind, RateSettings } from './measure.ts';
 
 export interface BenchResult {
   id: string;
@@ -23,6 +23,8 @@ export interface BenchResult {
   /** median / referenceMedian; null when the reference was skipped. */
   ratio: number | null;
   runs: number;
+  /** What the rates are per: wall-clock seconds, or CPU seconds of the measuring process. */
+  clock: ClockKind;
 }
 
 export interface Skipped {
@@ -38,8 +40,10 @@ export interface Progress {
   finish(): void;
 }
 
-export const QUICK: RateSettings = { warmupMs: 100, runs: 3, runMs: 200 };
-export const FULL: RateSettings = { warmupMs: 500, runs: 5, runMs: 1000 };
+// Many short runs rather than a few long ones: each run of a figure then sits closer in time to
+// the reference run it is paired with, and the median has more runs to discard noise with.
+export const QUICK: RateSettings = { warmupMs: 100, runs: 5, runMs: 100 };
+export const FULL: RateSettings = { warmupMs: 500, runs: 9, runMs: 400 };
 
 interface Planned {
   suite: string;
@@ -104,13 +108,14 @@ export async function runCases(planned: readonly Planned[], opts: RunOptions): P
   const skipped: Skipped[] = [];
   const notes: string[] = [];
   const memo = new Map<string, Promise<unknown>>();
+  const pool = new WorkerPool();
   const ctx: RunContext = {
     ...opts.env,
     settings: opts.settings,
     allowInstall: opts.allowInstall,
     buildDir: opts.buildDir,
-    rate: (job) => measureInWorkers(job, opts.settings),
-    openRate: (job) => openWorkerSession(job, opts.settings),
+    rate: (job) => measureInWorkers(job, opts.settings, 'wall', pool),
+    openRate: (job) => openWorkerSession(job, opts.settings, pool),
     samplesOf: (id) => samples.get(id),
     once: <T>(key: string, make: () => Promise<T>): Promise<T> => {
       if (!memo.has(key)) memo.set(key, make());
@@ -145,7 +150,7 @@ export async function runCases(planned: readonly Planned[], opts: RunOptions): P
         reference = c.name;
         referenceMedian = s.median;
       }
-      outcome = { id: c.id, suite, name: c.name, unit: c.unit, better: c.better, ...s, reference, referenceMedian, ratio: ratio(s.median, referenceMedian ?? undefined), runs: runs.length };
+      outcome = { id: c.id, suite, name: c.name, unit: c.unit, better: c.better, ...s, reference, referenceMedian, ratio: ratio(s.median, referenceMedian ?? undefined), runs: runs.length, clock: c.clock ?? 'wall' };
       results.push(outcome);
     } catch (err) {
       const reason = err instanceof SkipCase ? err.message : `failed: ${err instanceof Error ? err.message : String(err)}`;
@@ -155,6 +160,7 @@ export async function runCases(planned: readonly Planned[], opts: RunOptions): P
     opts.progress.end(index, c, outcome);
   }
   opts.progress.finish();
+  await pool.close();
   return { results, skipped, notes };
 }
 
@@ -167,6 +173,7 @@ async function measure(c: BenchCase, ref: BenchCase | undefined, ctx: RunContext
   if (c.run) return { runs: await c.run(ctx) };
   if (!c.open) throw new Error(`bench: case ${c.id} has neither run nor open`);
   const opened: RateSession[] = [];
+  const clock = c.clock ?? 'wall';
   try {
     const subject = await c.open(ctx);
     opened.push(subject);
@@ -179,13 +186,13 @@ async function measure(c: BenchCase, ref: BenchCase | undefined, ctx: RunContext
     const paired: number[] = [];
     for (let r = 0; r < count; r++) {
       if (!reference) {
-        runs.push(await subject.run());
+        runs.push(await subject.run(clock));
       } else if (r % 2 === 0) {
-        paired.push(await reference.run());
-        runs.push(await subject.run());
+        paired.push(await reference.run(clock));
+        runs.push(await subject.run(clock));
       } else {
-        runs.push(await subject.run());
-        paired.push(await reference.run());
+        runs.push(await subject.run(clock));
+        paired.push(await reference.run(clock));
       }
     }
     return reference ? { runs, pairedReference: paired } : { runs };

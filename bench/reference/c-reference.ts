@@ -3,13 +3,15 @@
 // into the bench's build directory when a compiler and the library are there; otherwise the
 // cases that need it are skipped with a note saying what to install.
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SkipCase } from '../harness/case.ts';
-import type { RateSettings } from '../harness/measure.ts';
+import type { ClockKind, RateSettings } from '../harness/measure.ts';
 import type { RateSession } from '../harness/case.ts';
 
 const run = promisify(execFile);
@@ -17,23 +19,17 @@ const SOURCE = fileURLToPath(new URL('./secp256k1-bench.c', import.meta.url));
 
 export type COperation = 'sign' | 'verify' | 'verify-parsed';
 
-async function mtime(path: string): Promise<number | undefined> {
-  try {
-    return (await stat(path)).mtimeMs;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The reference binary, built (or rebuilt when the source changed) in `buildDir`. */
+/** The reference binary, built in `buildDir` under a name that carries its source's hash. */
 export async function buildCReference(buildDir: string): Promise<string> {
   await mkdir(buildDir, { recursive: true });
-  const binary = join(buildDir, 'secp256k1-bench');
-  const built = await mtime(binary);
-  if (built !== undefined && built >= (await mtime(SOURCE))!) return binary;
+  const source = await readFile(SOURCE);
+  const binary = join(buildDir, `secp256k1-bench-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`);
+  if (existsSync(binary)) return binary;
+  const partial = `${binary}.${process.pid}.tmp`;
   const cc = process.env.CC || 'cc';
   try {
-    await run(cc, ['-O2', '-o', binary, SOURCE, '-lsecp256k1', '-lpthread'], { timeout: 60_000 });
+    await run(cc, ['-O2', '-o', partial, SOURCE, '-lsecp256k1', '-lpthread'], { timeout: 60_000 });
+    await rename(partial, binary);
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT') throw new SkipCase(`no C compiler (${cc}) to build the libsecp256k1 reference; install gcc`);
@@ -63,8 +59,8 @@ export async function openCSession(binary: string, threads: number, op: COperati
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`C reference exited (code ${code}) ${stderr.trim()}`))));
   exited.catch(() => {});
-  const command = async (ms: number): Promise<number> => {
-    child.stdin.write(`run ${op} ${ms}\n`);
+  const command = async (ms: number, clock: ClockKind): Promise<number> => {
+    child.stdin.write(`run ${op} ${ms} ${clock}\n`);
     const next = await Promise.race([lines.next(), exited]);
     if (next.done) throw new Error(`C reference closed its output ${stderr.trim()}`);
     const reply = JSON.parse(next.value) as { rate?: number; error?: string };
@@ -72,13 +68,13 @@ export async function openCSession(binary: string, threads: number, op: COperati
     return reply.rate;
   };
   try {
-    if (settings.warmupMs > 0) await command(settings.warmupMs);
+    if (settings.warmupMs > 0) await command(settings.warmupMs, 'wall');
   } catch (err) {
     child.kill();
     throw err;
   }
   return {
-    run: () => command(settings.runMs),
+    run: (clock) => command(settings.runMs, clock),
     close: async () => {
       child.stdin.end('quit\n');
       await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));

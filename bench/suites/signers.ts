@@ -3,10 +3,13 @@
 // limit: libsecp256k1 called from C (reference/secp256k1-bench.c), measured in the same run.
 // Goals (bench/README.md): >= 0.9x the C library per core; near-linear scaling to all cores.
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SkipCase } from '../harness/case.ts';
 import type { BenchCase, RunContext, Suite, SuiteEnv } from '../harness/case.ts';
+import type { ClockKind } from '../harness/measure.ts';
 import { ensurePeers, missingPeers, peerLabel } from '../harness/thirdparty.ts';
 import { buildCReference, libraryVersion, openCSession } from '../reference/c-reference.ts';
 import type { COperation } from '../reference/c-reference.ts';
@@ -55,6 +58,12 @@ function subjects(): Subject[] {
   ];
 }
 
+// One core: per CPU second of the measuring process, which holds on a machine that other work
+// shares; all cores: per wall-clock second, since the point is what parallel threads achieve.
+function clockFor(threads: number): ClockKind {
+  return threads === 1 ? 'cpu' : 'wall';
+}
+
 function cores(n: number): string {
   return n === 1 ? '1 core' : `${n} cores`;
 }
@@ -66,8 +75,38 @@ async function cBinary(ctx: RunContext): Promise<string> {
   return binary;
 }
 
+// Scaling needs idle cores. On a machine that other work keeps busy (load above the core count),
+// and with the kernel's autogroup scheduling (CPU shared per session, not per thread), more
+// threads cannot get more CPU: say so beside the figures instead of letting them mislead.
+async function noteContention(ctx: RunContext): Promise<void> {
+  await ctx.once('contention-note', async () => {
+    const load = os.loadavg()[0]!;
+    if (load <= ctx.cores) return;
+    let autogroup = false;
+    try {
+      autogroup = (await readFile('/proc/sys/kernel/sched_autogroup_enabled', 'utf8')).trim() === '1';
+    } catch {
+      // not Linux, or not readable: say nothing about it
+    }
+    ctx.note(
+      `Scaling figures were measured at a load average of ${load.toFixed(1)} on ${ctx.cores} cores${autogroup ? ', with autogroup scheduling (CPU shared per session, not per thread)' : ''}: extra threads could not get more CPU, so these speed-ups say little about an idle machine.`,
+    );
+  });
+}
+
 function cCase(cop: COperation, threads: number, id: string, name: string, reference?: string): BenchCase {
-  return { id, name, unit: 'ops/s', better: 'higher', reference, open: async (ctx) => openCSession(await cBinary(ctx), threads, cop, ctx.settings) };
+  return {
+    id,
+    name,
+    unit: 'ops/s',
+    better: 'higher',
+    reference,
+    clock: clockFor(threads),
+    open: async (ctx) => {
+      if (threads > 1) await noteContention(ctx);
+      return openCSession(await cBinary(ctx), threads, cop, ctx.settings);
+    },
+  };
 }
 
 function subjectCase(s: Subject, op: Op, threads: number, id: string, reference: string, what = `${op}, ${cores(threads)}`): BenchCase {
@@ -77,15 +116,18 @@ function subjectCase(s: Subject, op: Op, threads: number, id: string, reference:
     unit: 'ops/s',
     better: 'higher',
     reference,
+    clock: clockFor(threads),
     open: async (ctx) => {
       s.check?.(ctx);
+      if (threads > 1) await noteContention(ctx);
       if (s.peer) {
         const note = await ctx.once('peers', () => ensurePeers(ctx.allowInstall));
         if (note) ctx.note(note);
         if (missingPeers().includes(s.peer)) throw new SkipCase(`peer ${s.peer} not installed in bench/thirdparty`);
       }
       const params: SignerParams = { subject: s.id, op };
-      return ctx.openRate({ module: SUBJECTS, params, threads });
+      // precompute(10) changes noble's base point for the whole thread: fresh threads for it.
+      return ctx.openRate({ module: SUBJECTS, params, threads, isolate: s.id === 'noble-precomputed' });
     },
   };
 }

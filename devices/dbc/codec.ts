@@ -70,22 +70,34 @@ export function decodeSignals(message: DbcMessage, data: Uint8Array, opts?: Deco
     throw new RangeError(`message ${message.name} (id 0x${message.id.toString(16)}) is ${message.length} bytes; the frame holds ${data.length}`);
   }
   const useChoices = opts?.choices !== false;
-  const { present, raw } = plan;
+  const { raw, queue, found, filePos } = plan;
   const signals = plan.signals;
-  // First the raw values, switches before what they select; then the values in file order.
-  for (let i = 0; i < signals.length; i++) {
+  // Visit the signals without a switch, then what each switch value selects.
+  let tail = 0;
+  for (let k = 0; k < plan.roots.length; k++) queue[tail++] = plan.roots[k]!;
+  let nFound = 0;
+  for (let head = 0; head < tail; head++) {
+    const i = queue[head]!;
     const p = signals[i]!;
-    present[i] = 0;
-    if (p.parent >= 0 && (present[p.parent] === 0 || !inRanges(p.ranges, raw[p.parent]!))) continue;
     if (p.layout.bytesNeeded > data.length) continue;
-    raw[i] = readRaw(p, data);
-    present[i] = 1;
+    const r = readRaw(p, data);
+    raw[i] = r;
+    // Keep `found` in DBC order (insertion; a frame carries few signals).
+    let at = nFound++;
+    while (at > 0 && filePos[found[at - 1]!]! > filePos[i]!) {
+      found[at] = found[at - 1]!;
+      at--;
+    }
+    found[at] = i;
+    const byValue = plan.childrenByValue[i];
+    const selected = byValue?.get(r);
+    if (selected) for (let k = 0; k < selected.length; k++) queue[tail++] = selected[k]!;
+    const ranged = plan.rangeChildren[i];
+    if (ranged) for (let k = 0; k < ranged.length; k++) if (inRanges(signals[ranged[k]!]!.ranges, r)) queue[tail++] = ranged[k]!;
   }
   const out: Record<string, SignalValue> = {};
-  const order = plan.fileOrder;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k]!;
-    if (present[i] === 0) continue;
+  for (let k = 0; k < nFound; k++) {
+    const i = found[k]!;
     const p = signals[i]!;
     const r = raw[i]!;
     const name = useChoices && p.choices !== undefined ? p.choices.get(r) : undefined;
@@ -189,6 +201,9 @@ function writeSignal(message: DbcMessage, p: SignalPlan, value: unknown, data: U
     }
   }
   const l = p.layout;
+  if (l.bytesNeeded > data.length) {
+    throw new RangeError(`${where(message, p)} reaches byte ${l.bytesNeeded} of a ${data.length}-byte message: the DBC places it outside the frame`);
+  }
   for (let i = 0; i < l.count; i++) {
     const part = l.high[i] === 0 ? lo : hi;
     const bits = Math.floor(part / l.weight[i]!) & l.mask[i]!;
@@ -211,25 +226,39 @@ function findMessage(db: DbcDatabase, nameOrId: string | number, opts?: EncodeOp
 export function encodeSignals(message: DbcMessage, values: Record<string, SignalValue>): Uint8Array {
   const plan = messagePlan(message);
   const data = new Uint8Array(message.length);
-  const { present, raw } = plan;
+  const { raw, queue, stamp, signals } = plan;
+  const generation = ++plan.generation;
+  let given = 0;
   for (const name of Object.keys(values)) {
     if (!plan.byName.has(name)) throw new RangeError(`message ${message.name} (id 0x${message.id.toString(16)}) has no signal ${name}`);
+    if (values[name] !== undefined) given++;
   }
-  for (let i = 0; i < plan.signals.length; i++) {
-    const p = plan.signals[i]!;
-    present[i] = 0;
-    const selected = p.parent < 0 || (present[p.parent] === 1 && inRanges(p.ranges, raw[p.parent]!));
+  // The same walk as decoding: the signals without a switch, then what each switch value selects.
+  let tail = 0;
+  for (let k = 0; k < plan.roots.length; k++) queue[tail++] = plan.roots[k]!;
+  let used = 0;
+  for (let head = 0; head < tail; head++) {
+    const i = queue[head]!;
+    const p = signals[i]!;
     const value = values[p.name];
-    if (!selected) {
-      if (value !== undefined) {
-        const sw = plan.signals[p.parent]!;
-        throw new RangeError(`${where(message, p)} is not present when ${sw.name} is ${present[p.parent] ? raw[p.parent] : 'itself not present'}; leave it out`);
-      }
-      continue;
-    }
     if (value === undefined) throw new RangeError(`${where(message, p)} is missing: give a value for every signal present`);
-    raw[i] = writeSignal(message, p, value, data);
-    present[i] = 1;
+    const r = writeSignal(message, p, value, data);
+    raw[i] = r;
+    stamp[i] = generation;
+    used++;
+    const selected = plan.childrenByValue[i]?.get(r);
+    if (selected) for (let k = 0; k < selected.length; k++) queue[tail++] = selected[k]!;
+    const ranged = plan.rangeChildren[i];
+    if (ranged) for (let k = 0; k < ranged.length; k++) if (inRanges(signals[ranged[k]!]!.ranges, r)) queue[tail++] = ranged[k]!;
+  }
+  if (used < given) {
+    for (const name of Object.keys(values)) {
+      const i = plan.byName.get(name)!;
+      if (stamp[i] === generation || values[name] === undefined) continue;
+      const p = signals[i]!;
+      const sw = signals[p.parent]!;
+      throw new RangeError(`${where(message, p)} is not present when ${sw.name} is ${stamp[p.parent] === generation ? raw[p.parent] : 'itself not present'}; leave it out`);
+    }
   }
   return data;
 }

@@ -18,12 +18,13 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 function mux(sig: RawSignal, switchName: string, ranges: [number, number][]): Partial<Mutable<DbcSignal>> {
   let count = 0;
   for (const [lo, hi] of ranges) count += hi - lo + 1;
-  const ids: number[] = [];
-  if (count <= MAX_EXPANDED_MUX_IDS) for (const [lo, hi] of ranges) for (let v = lo; v <= hi; v++) ids.push(v);
+  // Ranges may overlap (`0-1, 0-1`): each value once, in order.
+  const ids = new Set<number>();
+  if (count <= MAX_EXPANDED_MUX_IDS) for (const [lo, hi] of ranges) for (let v = lo; v <= hi; v++) ids.add(v);
   return {
     multiplexerSwitch: switchName,
     multiplexerRanges: ranges.map((r) => Object.freeze([r[0], r[1]] as const)),
-    ...(count <= MAX_EXPANDED_MUX_IDS ? { multiplexerIds: ids } : {}),
+    ...(count <= MAX_EXPANDED_MUX_IDS ? { multiplexerIds: [...ids].sort((a, b) => a - b) } : {}),
     multiplexer: sig.isSwitch,
   };
 }
@@ -40,9 +41,10 @@ export function buildDatabase(raw: RawDbc, file: string): DbcDatabase {
     if (rawById.has(m.rawId)) warn(m.line, `message id ${m.rawId} (${m.name}) is defined twice; the first definition (${rawById.get(m.rawId)!.name}) is kept`);
     else rawById.set(m.rawId, m);
   }
+  const signalIndex = new Map<number, Map<string, RawSignal>>();
+  for (const [rawId, m] of rawById) signalIndex.set(rawId, new Map(m.signals.map((x) => [x.name, x])));
   const rawSignal = (rawId: number, signal: string, line: number, what: string): RawSignal | undefined => {
-    const m = rawById.get(rawId);
-    const s = m?.signals.find((x) => x.name === signal);
+    const s = signalIndex.get(rawId)?.get(signal);
     if (!s) warn(line, `${what} names signal ${signal} of message ${rawId}, which is not defined; ignored`);
     return s;
   };

@@ -34,11 +34,23 @@ export interface MessagePlan {
   /** Switches before the signals they select. */
   readonly signals: readonly SignalPlan[];
   readonly byName: ReadonlyMap<string, number>;
-  /** Indexes into `signals` in the DBC's own signal order (the order decoded values are given in). */
-  readonly fileOrder: Uint16Array;
+  /** Signals without a switch, in DBC order. */
+  readonly roots: Int32Array;
+  /** For each switch: the signals it selects, by switch value (from expanded multiplexer ids). */
+  readonly childrenByValue: readonly (ReadonlyMap<number, Int32Array> | undefined)[];
+  /** For each switch: selected signals whose ranges were too wide to expand (checked by range). */
+  readonly rangeChildren: readonly (Int32Array | undefined)[];
+  /** Position of each signal in the DBC's order. */
+  readonly filePos: Uint16Array;
   /** Scratch for one decode or encode: whether each signal is present, and switch raw values. */
   readonly present: Uint8Array;
   readonly raw: Float64Array;
+  /** Scratch: signals to visit, and signals found present. */
+  readonly queue: Int32Array;
+  readonly found: Int32Array;
+  /** Scratch for encode: `stamp[i] === generation` when signal i was written by the current call. */
+  readonly stamp: Float64Array;
+  generation: number;
 }
 
 const plans = new WeakMap<DbcMessage, MessagePlan>();
@@ -66,6 +78,7 @@ function compile(message: DbcMessage): MessagePlan {
   };
   for (const s of message.signals) place(s, 0);
   const index = new Map(ordered.map((s, i) => [s.name, i]));
+  const filePosition = new Map(message.signals.map((s, i) => [s, i]));
   const signals = ordered.map((s): SignalPlan => {
     const ranges = s.multiplexerRanges ?? [];
     let choiceValues: Map<string, number> | undefined;
@@ -90,11 +103,35 @@ function compile(message: DbcMessage): MessagePlan {
       choiceValues,
     };
   });
+  // Index the multiplexer tree so that decoding visits only the signals a frame carries: the
+  // cell-voltage message of a BMS holds hundreds of signals, of which a frame carries a few.
+  const byValue: Map<number, number[]>[] = signals.map(() => new Map());
+  const byRange: number[][] = signals.map(() => []);
+  const roots: number[] = [];
+  for (const s of message.signals) {
+    const i = index.get(s.name)!;
+    const p = signals[i]!;
+    if (p.parent < 0) roots.push(i);
+    else if (s.multiplexerIds) {
+      for (const v of new Set(s.multiplexerIds)) {
+        const list = byValue[p.parent]!.get(v);
+        if (list) list.push(i);
+        else byValue[p.parent]!.set(v, [i]);
+      }
+    } else byRange[p.parent]!.push(i);
+  }
   return {
     message,
     signals,
     byName: index,
-    fileOrder: Uint16Array.from(message.signals, (s) => index.get(s.name)!),
+    roots: Int32Array.from(roots),
+    childrenByValue: byValue.map((m) => (m.size ? new Map([...m].map(([v, l]) => [v, Int32Array.from(l)])) : undefined)),
+    rangeChildren: byRange.map((l) => (l.length ? Int32Array.from(l) : undefined)),
+    filePos: Uint16Array.from(ordered, (s) => filePosition.get(s)!),
+    queue: new Int32Array(signals.length),
+    found: new Int32Array(signals.length),
+    stamp: new Float64Array(signals.length),
+    generation: 0,
     present: new Uint8Array(signals.length),
     raw: new Float64Array(signals.length),
   };

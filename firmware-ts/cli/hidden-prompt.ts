@@ -8,10 +8,11 @@ export function hiddenPromptAvailable(stdin: NodeJS.ReadStream = process.stdin):
 
 export function promptHidden(question: string, stdin: NodeJS.ReadStream = process.stdin, out: NodeJS.WriteStream = process.stderr): Promise<string> {
   return new Promise((resolve, reject) => {
-    out.write(question);
+    // Raw mode (no echo) before the question appears: what is typed after seeing it never echoes.
     const wasRaw = stdin.isRaw;
     stdin.setRawMode(true);
     stdin.resume();
+    out.write(question);
     let answer = '';
     const finish = (err?: Error) => {
       stdin.off('data', onData);

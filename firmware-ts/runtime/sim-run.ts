@@ -13,7 +13,7 @@ import { pickBackend } from '../../ledger/signers/pick.ts';
 import { Ledger, type SigningMode } from '../../ledger/log/ledger.ts';
 import { telemetryBody } from '../telemetry/telemetry-body.ts';
 import { ledgerDir, prepareSimDataDir } from './data-dir.ts';
-import type { VoltrailCanRig } from '../../sim-hardware/rigs/voltrail-can-rig.ts';
+import type { SimRig } from '../../sim-hardware/sim-rig.ts';
 
 export interface SimRunOptions {
   dataDir: string;
@@ -31,7 +31,7 @@ export interface SimRunOptions {
   /** Called after every record, and at least every status interval. */
   onStatus?: (s: SimRunStatus) => void;
   /** Test probe: called with each recorded snapshot, its sequence number and the simulator. */
-  onRecord?: (seq: number, snapshot: BatterySnapshot, rig: VoltrailCanRig) => void;
+  onRecord?: (seq: number, snapshot: BatterySnapshot, rig: SimRig) => void;
 }
 
 export interface SimRunStatus {
@@ -58,12 +58,13 @@ export async function runSim(o: SimRunOptions): Promise<SimRunSummary> {
   const ledger = await Ledger.open({ dir: ledgerDir(o.dataDir), signer: key, mode: o.mode, simulated: true, clock: o.clock, checkpointEvery: 60 });
 
   // The simulator is loaded only for --sim runs (ARCHITECTURE.md: never a static import here).
-  const { voltrailCanRig } = await import('../../sim-hardware/rigs/voltrail-can-rig.ts');
+  const { startSimRig } = await import('../../sim-hardware/sim-rig.ts');
   const db = await loadDbc(VOLTRAIL_DBC_PATH);
   const hub = new VirtualCanHub();
-  const simBus = hub.open();
-  const boardBus = hub.open();
-  const rig = voltrailCanRig({ bus: simBus, db, cells: o.cells, seed: o.seed });
+  const simBus = hub.open({ name: 'bms' });
+  const boardBus = hub.open({ name: 'board' });
+  // Urban driving with short rests; 50 ms plant steps keep the 100 ms CAN messages on time.
+  const rig = await startSimRig({ bms: 'voltrail', canBus: simBus, cells: o.cells, seed: o.seed, profile: 'urban,rest@20', clock: o.clock, maxStepS: 0.05 });
   const driver = new CanBmsDriver({ source: 'voltrail', bus: boardBus, db, rules: VOLTRAIL_RULES, clock: o.clock });
 
   const stop = new AbortController();
@@ -102,6 +103,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunSummary> {
     stop.abort();
     o.signal.removeEventListener('abort', onAbort);
     await Promise.allSettled([reading, simulating]);
+    await rig.close();
     await simBus.close();
     await boardBus.close();
     await ledger.close();

@@ -147,6 +147,9 @@ export abstract class BusBase implements CanBus {
     if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw new RangeError(`receive(timeoutMs): ${timeoutMs} must be 0 or more`);
     if (this.#state === 'closed') throw this.#closedError();
     this.#receiveQueue ??= this.#newQueue();
+    // A frame already waiting needs no timer.
+    const queued = this.#receiveQueue.shift();
+    if (queued) return queued;
     const { promise, cancel } = this.#receiveQueue.nextCancellable();
     let frame: CanFrame | undefined;
     if (timeoutMs === undefined) {

@@ -5,6 +5,12 @@
 //   iterators may run at once and each sees every frame. Iteration ends when the bus closes.
 // - `receive(timeoutMs)` resolves with the next frame or rejects with CanTimeoutError.
 // - `close()` is idempotent; pending receives reject with CanOperationError('closed').
+// - Each reader (an iterator, or receive()) has a bounded queue: when it is full the oldest frame
+//   is dropped and counted in stats().overruns. Input that cannot be parsed is skipped and
+//   counted in stats().malformed; it never ends the bus.
+// - A bus that stops working (adapter unplugged, bus-off) hands out the frames it had queued,
+//   then rejects receives and ends iterators with that CanOperationError (kind 'disconnected',
+//   'bus-off', ...); sends reject with it too. Backends that can recover say how (slcan: reopen()).
 import type { CanFrame } from './frame.ts';
 
 export interface CanFilter {

@@ -9,7 +9,7 @@
 import { SerialPort } from 'serialport';
 import { BusBase } from './bus-base.ts';
 import type { CanFrame } from './frame.ts';
-import { CanInitializationError, CanOperationError } from './errors.ts';
+import { CanInitializationError, CanNotPermittedError, CanOperationError } from './errors.ts';
 import { BITRATE_CODES, SlcanLineSplitter, TIMESTAMP_WRAP_MS, encodeSlcanFrame, parseSlcanFrame } from './slcan-protocol.ts';
 import type { Clock } from '../clock.ts';
 
@@ -43,7 +43,14 @@ interface Pending {
   frame: boolean;
   resolve: (reply: Reply) => void;
   reject: (err: unknown) => void;
+  timer?: ReturnType<typeof setTimeout>;
 }
+
+/**
+ * Frame sends that may await their acks at once. Replies come back in order, so a queue of
+ * pending sends pairs them up; a window keeps the adapter's transmit buffer from overflowing.
+ */
+const FRAME_WINDOW = 8;
 
 /** Opens an slcan adapter: resets it, sets the bitrate, and opens the channel. */
 export async function openSlcan(options: SlcanOptions): Promise<SlcanBus> {
@@ -63,12 +70,16 @@ export class SlcanBus extends BusBase {
   readonly #options: SlcanOptions;
   readonly #ackTimeoutMs: number;
   readonly #splitter: SlcanLineSplitter;
-  #pending: Pending | undefined;
+  /** Lines written that await a reply, oldest first. */
+  #inflight: Pending[] = [];
+  #inflightChanged: (() => void)[] = [];
   #chain: Promise<unknown> = Promise.resolve();
   /** Whether this adapter answers frame sends: learnt from the first send. */
   #frameAcks: 'unknown' | 'yes' | 'no' = 'unknown';
   #closing = false;
   #timeBase: { wallMs: number; lastMs: number; elapsedMs: number } | undefined;
+  /** The adapter's reply to `V` at the last open (e.g. `V1013`), if it gave one. */
+  adapterVersion: string | undefined;
   /** Frame sends the adapter refused with \a. */
   refused = 0;
   /** Command replies that never came (the adapter does not ack). */
@@ -133,8 +144,11 @@ export class SlcanBus extends BusBase {
     this.#splitter.reset();
     this.#timeBase = undefined;
     // An empty command ends whatever half line the adapter holds (a previous host may have died
-    // mid-command); then close the channel, which may already be closed: either reply will do.
+    // mid-command). `V` then synchronises: replies still in flight to the previous host (a bare
+    // \r) are skipped while waiting for the version line, so later replies pair with their
+    // commands. Then close the channel, which may already be closed: either reply will do.
     await this.command('');
+    this.adapterVersion = await this.version();
     await this.command('C');
     if (this.#options.bitrate !== undefined) {
       const code = BITRATE_CODES.get(this.#options.bitrate)!;
@@ -159,6 +173,14 @@ export class SlcanBus extends BusBase {
    * or nothing within the ack timeout (some adapters never answer; that is tolerated).
    */
   command(text: string): Promise<Reply> {
+    // Commands must not become a way around listen-only: frames go through send(), and only a
+    // bus opened for transmission may put the adapter on the bus actively.
+    if (/^[tTrRdDbB]/.test(text)) {
+      return Promise.reject(new TypeError(`${this.channel}: '${text}' is a frame, not a command; use send(canFrame(...))`));
+    }
+    if (text.startsWith('O') && !this.canTransmit) {
+      return Promise.reject(new CanNotPermittedError(`${this.channel} is open listen-only; 'O' would make the adapter active on the bus. To transmit, open it with { transmit: true } (CLI: --transmit)`));
+    }
     const valuePrefix = /^[VvNF]$/.test(text) ? text : undefined;
     return this.#exchange(text, { frame: false, ...(valuePrefix ? { valuePrefix } : {}) }, true);
   }
@@ -194,51 +216,88 @@ export class SlcanBus extends BusBase {
     this.#closing = true;
     if (this.#port.isOpen) {
       // Leave the adapter closed (off the bus), as python-can and slcand do.
-      await this.#write('C\r').catch(() => undefined);
+      await this.#write('C\r', true).catch(() => undefined);
       await new Promise<void>((resolve) => this.#port.close(() => resolve()));
     }
-    this.#pending?.reject(new CanOperationError('closed', `${this.channel} is closed`));
-    this.#pending = undefined;
+    this.#rejectInflight(new CanOperationError('closed', `${this.channel} is closed`));
   }
 
+  /**
+   * Writes a line and resolves with its reply: a bare \r, a value line (`V1013`), a BEL, or
+   * `timeout` when nothing came within the ack timeout (tolerated: some adapters never answer).
+   * Lines are written in call order. A command goes alone (no frame in flight), so its reply
+   * cannot be confused; frames pipeline up to FRAME_WINDOW deep.
+   */
   #exchange(line: string, expect: Omit<Pending, 'resolve' | 'reject'>, waitForReply: boolean): Promise<Reply> {
-    // One command in flight at a time: slcan replies carry no tag, so order is all that ties a
-    // reply to its command.
-    const run = async (): Promise<Reply> => {
+    const stage = async (): Promise<{ reply: Promise<Reply> }> => {
       if (!this.#port.isOpen) throw this.failure ?? new CanOperationError('disconnected', `${this.channel}: the serial port is not open`);
       if (!waitForReply) {
         await this.#write(line + '\r');
-        return { kind: 'timeout' };
+        return { reply: Promise.resolve({ kind: 'timeout' }) };
       }
-      const reply = new Promise<Reply>((resolve, reject) => (this.#pending = { ...expect, resolve, reject }));
-      await this.#write(line + '\r');
-      const abort = new AbortController();
-      const timer = new Promise<Reply>((resolve) => {
-        const t = setTimeout(() => resolve({ kind: 'timeout' }), this.#ackTimeoutMs);
-        abort.signal.addEventListener('abort', () => clearTimeout(t));
-      });
+      while (this.#inflight.length >= (expect.frame ? FRAME_WINDOW : 1)) {
+        await new Promise<void>((resolve) => this.#inflightChanged.push(resolve));
+      }
+      if (!this.#port.isOpen) throw this.failure ?? new CanOperationError('disconnected', `${this.channel}: the serial port is not open`);
+      let pending!: Pending;
+      const reply = new Promise<Reply>((resolve, reject) => (pending = { ...expect, resolve, reject }));
+      // The port may close while the write is in flight: that rejection is read by the caller.
+      reply.catch(() => undefined);
+      this.#inflight.push(pending);
       try {
-        const result = await Promise.race([reply, timer]);
-        if (result.kind === 'timeout') this.unanswered++;
-        return result;
-      } finally {
-        abort.abort();
-        this.#pending = undefined;
+        await this.#write(line + '\r');
+      } catch (err) {
+        this.#settle(pending);
+        throw err;
       }
+      if (this.#inflight.includes(pending)) {
+        pending.timer = setTimeout(() => {
+          if (!this.#inflight.includes(pending)) return;
+          this.unanswered++;
+          this.#settle(pending);
+          pending.resolve({ kind: 'timeout' });
+        }, this.#ackTimeoutMs);
+      }
+      // A command holds the line until its reply; a frame only until it is written.
+      if (!expect.frame) await reply.catch(() => undefined);
+      return { reply };
     };
-    const next = this.#chain.then(run, run);
-    this.#chain = next.catch(() => undefined);
-    return next;
+    const staged = this.#chain.then(stage, stage);
+    this.#chain = staged.catch(() => undefined);
+    return staged.then((s) => s.reply);
   }
 
-  #write(data: string): Promise<void> {
+  /** Takes a pending reply out of the queue (answered, timed out or failed). */
+  #settle(pending: Pending): void {
+    clearTimeout(pending.timer);
+    const i = this.#inflight.indexOf(pending);
+    if (i >= 0) this.#inflight.splice(i, 1);
+    for (const wake of this.#inflightChanged.splice(0)) wake();
+  }
+
+  #rejectInflight(error: unknown): void {
+    for (const pending of [...this.#inflight]) {
+      this.#settle(pending);
+      pending.reject(error);
+    }
+    for (const wake of this.#inflightChanged.splice(0)) wake();
+  }
+
+  /**
+   * Resolves once the operating system has taken the bytes. `drain` also waits until they have
+   * left the port (tcdrain): only worth its round trip before closing.
+   */
+  #write(data: string, drain = false): Promise<void> {
+    const failed = (err: Error) => new CanOperationError('disconnected', `${this.channel}: write failed: ${err.message}`, { cause: err });
     return new Promise((resolve, reject) => {
       this.#port.write(data, (err) => {
-        if (err) return reject(new CanOperationError('disconnected', `${this.channel}: write failed: ${err.message}`, { cause: err }));
-        this.#port.drain((e) => (e ? reject(new CanOperationError('disconnected', `${this.channel}: write failed: ${e.message}`, { cause: e })) : resolve()));
+        if (err) return reject(failed(err));
+        if (!drain) return resolve();
+        this.#port.drain((e) => (e ? reject(failed(e)) : resolve()));
       });
     });
   }
+
 
   #onLine(line: string): void {
     if (line === '') return this.#onReply({ kind: 'ok' }, undefined);
@@ -253,19 +312,22 @@ export class SlcanBus extends BusBase {
       this.deliver(timestamp === undefined ? parsed.frame : { ...parsed.frame, timestamp });
       return;
     }
-    if (this.#pending?.valuePrefix && line.startsWith(this.#pending.valuePrefix)) return this.#onReply({ kind: 'value', line }, undefined);
+    const head = this.#inflight[0];
+    if (head?.valuePrefix && line.startsWith(head.valuePrefix)) return this.#onReply({ kind: 'value', line }, undefined);
     this.countMalformed();
   }
 
   #onReply(reply: Reply, kind: 'frame-ack' | undefined): void {
-    const pending = this.#pending;
+    const pending = this.#inflight[0];
     if (!pending) {
       // A reply to nothing: a late ack after a timeout, or an adapter's unsolicited BEL.
       if (reply.kind === 'bell') this.countError();
       return;
     }
     if (kind === 'frame-ack' && !pending.frame) return;
-    this.#pending = undefined;
+    // A query waits for its value line: a bare \r before it is an older command's reply.
+    if (pending.valuePrefix && reply.kind === 'ok') return;
+    this.#settle(pending);
     pending.resolve(reply);
   }
 
@@ -298,8 +360,7 @@ export class SlcanBus extends BusBase {
       `${this.channel}: the adapter disconnected${cause}; frames are no longer received. Plug it back in and call reopen() (CLI: run the command again)`,
       err ? { cause: err } : undefined,
     );
-    this.#pending?.reject(error);
-    this.#pending = undefined;
+    this.#rejectInflight(error);
     this.fail(error);
   }
 }

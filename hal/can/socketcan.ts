@@ -12,8 +12,8 @@ import type { CanFrame } from './frame.ts';
 import { canFrame } from './frame.ts';
 import type { Clock } from '../clock.ts';
 
-/** The part of the addon's API used here (node-can 4.0, src/can.d.ts). */
-interface AddonMessage {
+/** The part of the addon's API used here (node-can 4.0, src/can.d.ts); exported for tests. */
+export interface AddonMessage {
   id: number;
   ext?: boolean;
   rtr?: boolean;
@@ -23,7 +23,7 @@ interface AddonMessage {
   ts_usec?: number;
 }
 
-interface RawChannel {
+export interface RawChannel {
   addListener(event: 'onMessage', listener: (msg: AddonMessage) => void): void;
   addListener(event: 'onStopped', listener: () => void): void;
   start(): void;
@@ -33,7 +33,7 @@ interface RawChannel {
   setRxFilters(filters: { id: number; mask: number; invert?: boolean }[]): void;
 }
 
-interface SocketcanAddon {
+export interface SocketcanAddon {
   createRawChannelWithOptions(channel: string, options: { timestamps?: boolean; non_block_send?: boolean }): RawChannel;
 }
 

@@ -10,7 +10,6 @@ import type { CandumpIssue } from './candump-log.ts';
 import { CanInitializationError } from './errors.ts';
 import { openReplay } from './replay.ts';
 import { BITRATE_CODES } from './slcan-protocol.ts';
-import { openSlcan } from './slcan.ts';
 import { openSocketcan } from './socketcan.ts';
 import { VirtualCanHub } from './virtual.ts';
 import type { Clock } from '../clock.ts';
@@ -129,7 +128,9 @@ export async function openBus(spec: string, options: OpenBusOptions = {}): Promi
     ...(options.queueCapacity === undefined ? {} : { queueCapacity: options.queueCapacity }),
   };
   switch (parsed.kind) {
-    case 'slcan':
+    case 'slcan': {
+      // Loaded only when asked for: serialport is a native module, and most specs need none.
+      const { openSlcan } = await import('./slcan.ts');
       return openSlcan({
         path: parsed.path,
         channel: spec,
@@ -140,6 +141,7 @@ export async function openBus(spec: string, options: OpenBusOptions = {}): Promi
         ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }),
         ...common,
       });
+    }
     case 'socketcan':
       return openSocketcan({ iface: parsed.iface, transmit: options.transmit ?? false, ...common });
     case 'virtual': {

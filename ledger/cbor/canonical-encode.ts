@@ -90,7 +90,8 @@ export class CanonicalEncoder {
 
   /**
    * Encodes `value`. The result is a view of a chunk that later calls never overwrite (they
-   * write after it, then into a fresh chunk), so it needs no copy and stays valid.
+   * write after it, then into a fresh chunk), so it needs no copy and stays valid. Its
+   * `.buffer` is shared with other results: never transfer it to a worker; `.slice()` first.
    */
   encode(value: CborValue): Uint8Array {
     if (this.buf.length - this.start < this.chunkSize >>> 3) this.fresh();
@@ -201,6 +202,8 @@ export class CanonicalEncoder {
   }
 
   private writeNumber(v: number): void {
+    // The common case first: an unsigned 32-bit integer (but not -0, which is a float).
+    if (v >>> 0 === v && (v !== 0 || 1 / v > 0)) return this.head(0, v);
     if (Number.isInteger(v) && !Object.is(v, -0)) {
       if (v >= 0) {
         if (v <= MAX_SAFE) return this.head(0, v);
@@ -369,28 +372,41 @@ export class CanonicalEncoder {
 
   private writeMap(m: ReadonlyMap<CborValue, CborValue>): void {
     this.enter();
-    const keys = [...m.keys()];
+    // Signed structures use integer keys inserted in order: check that in one pass over the
+    // keys, then write straight from the map; copy and sort only when they are not in order.
     let allInt = true;
     let sorted = true;
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i];
+    let prev = 0;
+    let first = true;
+    for (const k of m.keys()) {
       if (!isIntKey(k)) {
         allInt = false;
         break;
       }
-      if (sorted && i > 0 && compareIntKeys(keys[i - 1] as number, k) > 0) sorted = false;
+      if (!first && sorted && compareIntKeys(prev, k) >= 0) sorted = false;
+      prev = k;
+      first = false;
     }
-    if (!allInt) return this.writeMapGeneric(m, keys);
-    if (!sorted) (keys as number[]).sort(compareIntKeys);
-    this.head(5, keys.length);
+    if (!allInt) return this.writeMapGeneric(m, [...m.keys()]);
+    this.head(5, m.size);
     let key: CborValue = null;
     try {
-      for (let i = 0; i < keys.length; i++) {
-        key = keys[i]!;
-        const value = m.get(key);
-        if (value === undefined) throw new CborEncodeError('undefined is not a CBOR value', '');
-        this.writeNumber(key as number);
-        this.write(value);
+      if (sorted) {
+        for (const [k, value] of m) {
+          key = k;
+          if (value === undefined) throw new CborEncodeError('undefined is not a CBOR value', '');
+          this.writeNumber(k as number);
+          this.write(value);
+        }
+      } else {
+        const keys = ([...m.keys()] as number[]).sort(compareIntKeys);
+        for (let i = 0; i < keys.length; i++) {
+          key = keys[i]!;
+          const value = m.get(key);
+          if (value === undefined) throw new CborEncodeError('undefined is not a CBOR value', '');
+          this.writeNumber(key);
+          this.write(value);
+        }
       }
     } catch (err) {
       within(err, `{${String(key)}}`);

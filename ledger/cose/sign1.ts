@@ -11,7 +11,7 @@ import { encodeCanonical } from '../cbor/canonical-encode.ts';
 import { Tagged } from '../cbor/value.ts';
 import type { CborValue } from '../cbor/value.ts';
 import type { Curve, SignerBackend } from '../signers/backend.ts';
-import { nobleBackend } from '../signers/noble.ts';
+import { opensslVerifyBackend } from '../signers/openssl-verify.ts';
 import { ALG_CURVE, ALG_NAME, ES256K, isCoseAlg } from './algorithms.ts';
 import type { CoseAlg } from './algorithms.ts';
 import { CoseError } from './cose-error.ts';
@@ -56,7 +56,7 @@ export interface Verify1Options {
   /** Algorithms accepted (default: ES256K only). */
   algs?: readonly CoseAlg[];
   externalAad?: Uint8Array;
-  /** Backend per curve for the ECDSA check (default: noble). */
+  /** Backend per curve for the ECDSA check (default: noble signing with OpenSSL verification; a native backend from `pickBackend` is faster still on secp256k1). */
   backends?: Partial<Record<Curve, SignerBackend>>;
   /** Largest message accepted, in bytes (default 1 MiB). */
   maxSize?: number;
@@ -92,8 +92,8 @@ function writeBstrHead(out: Uint8Array, at: number, n: number): number {
   return at;
 }
 
-/** SHA-256 of Sig_structure for a COSE_Sign1, hashed in pieces (the payload is not copied). */
-export function sign1Digest(protectedBytes: Uint8Array, externalAad: Uint8Array, payload: Uint8Array): Uint8Array {
+/** Sig_structure's encoding up to (not including) the payload bytes. */
+function sigStructurePrefix(protectedBytes: Uint8Array, externalAad: Uint8Array, payload: Uint8Array): Uint8Array {
   const prefix = new Uint8Array(1 + 1 + SIGNATURE1.length + 9 + protectedBytes.length + 9 + externalAad.length + 9);
   let at = 0;
   prefix[at++] = 0x84;
@@ -107,7 +107,21 @@ export function sign1Digest(protectedBytes: Uint8Array, externalAad: Uint8Array,
   prefix.set(externalAad, at);
   at += externalAad.length;
   at = writeBstrHead(prefix, at, payload.length);
-  return createHash('sha256').update(prefix.subarray(0, at)).update(payload).digest();
+  return prefix.subarray(0, at);
+}
+
+/** SHA-256 of Sig_structure for a COSE_Sign1, hashed in pieces (the payload is not copied). */
+export function sign1Digest(protectedBytes: Uint8Array, externalAad: Uint8Array, payload: Uint8Array): Uint8Array {
+  return createHash('sha256').update(sigStructurePrefix(protectedBytes, externalAad, payload)).update(payload).digest();
+}
+
+/** The complete Sig_structure bytes (for backends that hash the message themselves). */
+export function sigStructure(protectedBytes: Uint8Array, externalAad: Uint8Array, payload: Uint8Array): Uint8Array {
+  const prefix = sigStructurePrefix(protectedBytes, externalAad, payload);
+  const out = new Uint8Array(prefix.length + payload.length);
+  out.set(prefix);
+  out.set(payload, prefix.length);
+  return out;
 }
 
 // Protected headers repeat for every message of a signer and typ: encode each pair once.
@@ -221,9 +235,12 @@ export function verify1(bytes: Uint8Array, opts: Verify1Options): Verified {
   if (key === undefined) throw new CoseError('unknown-kid', `no key is known for kid ${hex(kid)}`);
   if (key.alg !== alg) throw new CoseError('key-alg-mismatch', `the key for kid ${hex(kid)} is for ${ALG_NAME[key.alg] ?? String(key.alg)}, the message says ${ALG_NAME[alg]}`);
   const curve = ALG_CURVE[alg];
-  const backend = opts.backends?.[curve] ?? nobleBackend(curve);
-  const digest = sign1Digest(prot, opts.externalAad ?? EMPTY, payload);
-  if (!backend.verify(signature, digest, key.publicKey)) {
+  const backend = opts.backends?.[curve] ?? opensslVerifyBackend(curve);
+  const aad = opts.externalAad ?? EMPTY;
+  const ok = backend.verifyMessage
+    ? backend.verifyMessage(signature, sigStructure(prot, aad, payload), key.publicKey)
+    : backend.verify(signature, sign1Digest(prot, aad, payload), key.publicKey);
+  if (!ok) {
     throw new CoseError('bad-signature', `the signature does not verify for kid ${hex(kid)} (altered, high-S, or another key)`);
   }
   return { payload, kid, alg, typ, unprotected: unprot as ReadonlyMap<number, CborValue> };

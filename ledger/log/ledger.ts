@@ -5,6 +5,7 @@
 //   and time is added every N records or T ms, and when the ledger closes.
 // An append resolves once the record is durable. The Merkle frontier is rebuilt on open by
 // replaying the log, so memory stays O(log n) however long the history grows.
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../hal/clock.ts';
 import { TYP } from '../typ.ts';
 import type { CborValue } from '../cbor/value.ts';
@@ -57,6 +58,8 @@ export class Ledger {
   #lastCheckpoint: Checkpoint | undefined;
   /** Tree size covered by the newest checkpoint in the log. */
   #checkpointedSize: number;
+  /** Drawn at each open: monotonic times in records count from this boot. */
+  readonly bootId: Uint8Array = new Uint8Array(randomBytes(16));
 
   private constructor(opts: LedgerOptions, log: SegmentLog, frontier: MerkleFrontier, unsigned: number, checkpointedSize: number) {
     this.dir = opts.dir;
@@ -118,7 +121,7 @@ export class Ledger {
    */
   async append(type: string, body: CborValue, opts: { signed?: boolean } = {}): Promise<AppendResult> {
     const seq = this.#frontier.size;
-    const bytes = encodeRecord({ seq, time: Math.round(this.#clock.now()), type, body, simulated: this.#simulated });
+    const bytes = encodeRecord({ seq, time: Math.round(this.#clock.now()), type, body, simulated: this.#simulated, mono: this.#clock.monotonic(), boot: this.bootId });
     const signed = opts.signed || this.#mode === 'per-record';
     const payload = signed ? sign1({ payload: bytes, typ: type === 'telemetry' ? TYP.record : TYP.event, signer: this.#signer }) : bytes;
     this.#frontier.appendLeafHash(hashLeaf(payload));
@@ -142,6 +145,8 @@ export class Ledger {
       root: this.#frontier.root(),
       time: Math.round(this.#clock.now()),
       logId: this.#signer.kid,
+      mono: this.#clock.monotonic(),
+      boot: this.bootId,
     };
     this.#unsigned = 0;
     this.#checkpointedSize = c.size;

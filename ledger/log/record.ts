@@ -1,18 +1,8 @@
 // The ledger's own structures, as canonical CBOR (ledger/cddl/ledger.cddl):
 //
-//   ledger-record = {
-//     1: uint,          ; seq: the record's position among the log's leaves, from 0, no gaps
-//     2: uint,          ; time: board wall-clock, ms since the Unix epoch (may jump: see events)
-//     3: tstr,          ; type: names the body's structure ("telemetry", "event", ...)
-//     4: any,           ; body, as specified for its type
-//     ? 5: true,        ; simulated: made by a simulator run, never by a provisioned board's key
-//   }
-//   checkpoint = {
-//     1: uint,          ; tree size: number of leaves covered
-//     2: bstr .size 32, ; root: RFC 9162 Merkle tree hash over those leaves
-//     3: uint,          ; time: board wall-clock ms when it was made
-//     4: bstr,          ; log id: the kid of the key that signs this log
-//   }
+// (the normative text is ledger/cddl/record.cddl and checkpoint.cddl)
+//   ledger-record = { 1: seq, 2: wall-ms, 3: type, 4: body, ? 5: true (simulated), 6: mono-ms, 7: boot-id }
+//   checkpoint    = { 1: tree size, 2: root, 3: wall-ms, 4: log id (kid), 5: mono-ms, 6: boot-id }
 //
 // Leaves are the exact stored bytes: a record's canonical CBOR (checkpoint mode) or its
 // COSE_Sign1 (per-record mode), so a proof needs nothing but the stored item.
@@ -22,10 +12,15 @@ import type { CborValue } from '../cbor/value.ts';
 
 export interface LedgerRecord {
   seq: number;
+  /** Wall-clock ms since the Unix epoch (may jump). */
   time: number;
   type: string;
   body: CborValue;
   simulated?: boolean;
+  /** Monotonic ms since this boot of the runtime. */
+  mono: number;
+  /** 16 random bytes drawn at each start of the runtime: mono counts from it. */
+  boot: Uint8Array;
 }
 
 export interface Checkpoint {
@@ -33,6 +28,8 @@ export interface Checkpoint {
   root: Uint8Array;
   time: number;
   logId: Uint8Array;
+  mono: number;
+  boot: Uint8Array;
 }
 
 /** Limits for decoding stored items: generous for real records, small enough to stop garbage. */
@@ -44,6 +41,8 @@ export function encodeRecord(r: LedgerRecord): Uint8Array {
     [2, r.time],
     [3, r.type],
     [4, r.body],
+    [6, Math.floor(r.mono)],
+    [7, r.boot],
   ]);
   if (r.simulated) m.set(5, true);
   return encodeCanonical(m);
@@ -69,12 +68,14 @@ function decodeMap(bytes: Uint8Array, where: string, allowed: number[]): Readonl
 
 /** Decodes a record, refusing non-canonical bytes and unknown fields; `where` names it in errors. */
 export function decodeRecord(bytes: Uint8Array, where: string): LedgerRecord {
-  const m = decodeMap(bytes, where, [1, 2, 3, 4, 5]);
+  const m = decodeMap(bytes, where, [1, 2, 3, 4, 5, 6, 7]);
   const r: LedgerRecord = {
     seq: field(m, 1, isUint, 'seq', where),
     time: field(m, 2, isUint, 'time', where),
     type: field(m, 3, isText, 'type', where),
     body: m.get(4) as CborValue,
+    mono: field(m, 6, isUint, 'mono-ms', where),
+    boot: field(m, 7, isBytes, 'boot-id', where),
   };
   if (!m.has(4)) throw new TypeError(`${where}: field 4 (body) is missing`);
   if (m.has(5)) {
@@ -91,12 +92,14 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
       [2, c.root],
       [3, c.time],
       [4, c.logId],
+      [5, Math.floor(c.mono)],
+      [6, c.boot],
     ]),
   );
 }
 
 export function decodeCheckpoint(bytes: Uint8Array, where: string): Checkpoint {
-  const m = decodeMap(bytes, where, [1, 2, 3, 4]);
+  const m = decodeMap(bytes, where, [1, 2, 3, 4, 5, 6]);
   const root = field(m, 2, isBytes, 'root', where);
   if (root.length !== 32) throw new TypeError(`${where}: checkpoint root must be 32 bytes, not ${root.length}`);
   return {
@@ -104,5 +107,7 @@ export function decodeCheckpoint(bytes: Uint8Array, where: string): Checkpoint {
     root,
     time: field(m, 3, isUint, 'time', where),
     logId: field(m, 4, isBytes, 'log id', where),
+    mono: field(m, 5, isUint, 'mono-ms', where),
+    boot: field(m, 6, isBytes, 'boot-id', where),
   };
 }

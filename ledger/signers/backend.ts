@@ -15,4 +15,11 @@ export interface SignerBackend {
   verify(signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Array): boolean;
   /** Public key for a private key, SEC1 compressed (33 bytes). */
   publicKey(privateKey: Uint8Array): Uint8Array;
+  /**
+   * Optional: verifies r||s over SHA-256(message), hashing and checking in one call, with the
+   * same rules as `verify` (false for high-S or malformed input). A backend that can only
+   * hash-and-verify (OpenSSL through node:crypto) offers this; COSE verification uses it when
+   * present.
+   */
+  verifyMessage?(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean;
 }

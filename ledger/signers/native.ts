@@ -73,26 +73,65 @@ function output(out: Uint8Array | undefined, length: number, field: string): Uin
 
 const KEY_RANGE = 'privateKey out of range: it must be 1 <= key < n, the secp256k1 group order';
 
+/**
+ * Per-thread scratch for single calls. A small Uint8Array (64 bytes or less) lives inside V8's
+ * heap, and handing one to native code makes V8 move it out first: an allocation and a copy on
+ * every call with a fresh digest or output array. Copying the inputs into views of one
+ * off-heap ArrayBuffer, and the output out of it, costs a few dozen bytes of copying instead.
+ * The private key is wiped from the scratch after each call.
+ */
+function scratch(): {
+  sig: Uint8Array;
+  digest: Uint8Array;
+  key: Uint8Array;
+  pub33: Uint8Array;
+  pub65: Uint8Array;
+  out: Uint8Array;
+} {
+  const b = new ArrayBuffer(272);
+  return {
+    sig: new Uint8Array(b, 0, 64),
+    digest: new Uint8Array(b, 64, 32),
+    key: new Uint8Array(b, 96, 32),
+    pub33: new Uint8Array(b, 128, 33),
+    pub65: new Uint8Array(b, 128, 65),
+    out: new Uint8Array(b, 200, 64),
+  };
+}
+
 /** The native backend, or undefined when the addon is not built or does not load here. */
 export function loadNativeBackend(): BatchSignerBackend | undefined {
   const { addon } = loadAddon();
   if (!addon) return undefined;
+  const s = scratch();
   return {
     name: 'libsecp256k1',
     curve: 'secp256k1',
     sign(digest, privateKey) {
-      const out = new Uint8Array(64);
-      if (!addon.sign(bytes(digest, 32, 'digest'), bytes(privateKey, 32, 'privateKey'), out)) throw new RangeError(KEY_RANGE);
-      return out;
+      s.digest.set(bytes(digest, 32, 'digest'));
+      s.key.set(bytes(privateKey, 32, 'privateKey'));
+      const ok = addon.sign(s.digest, s.key, s.out);
+      s.key.fill(0);
+      if (!ok) throw new RangeError(KEY_RANGE);
+      return s.out.slice();
     },
     verify(signature, digest, publicKey) {
-      // The addon answers false for anything that is not three Uint8Arrays of the right sizes.
-      return addon.verify(signature, digest, publicKey);
+      // Anything but Uint8Arrays of the right sizes is simply not a valid signature.
+      if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
+      if (!(digest instanceof Uint8Array) || digest.length !== 32) return false;
+      if (!(publicKey instanceof Uint8Array) || (publicKey.length !== 33 && publicKey.length !== 65)) return false;
+      const pub = publicKey.length === 33 ? s.pub33 : s.pub65;
+      s.sig.set(signature);
+      s.digest.set(digest);
+      pub.set(publicKey);
+      return addon.verify(s.sig, s.digest, pub);
     },
     publicKey(privateKey) {
-      const out = new Uint8Array(33);
-      if (!addon.publicKey(bytes(privateKey, 32, 'privateKey'), out)) throw new RangeError(KEY_RANGE);
-      return out;
+      s.key.set(bytes(privateKey, 32, 'privateKey'));
+      const ok = addon.publicKey(s.key, s.out);
+      s.key.fill(0);
+      if (!ok) throw new RangeError(KEY_RANGE);
+      return s.out.slice(0, 33);
     },
     signMany(digests, privateKey, out) {
       const n = multiple(digests, 32, 'digests').length / 32;

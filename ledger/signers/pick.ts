@@ -1,11 +1,14 @@
 // Picks the fastest signer backend available for a curve. Candidates are tried in order (by
-// default the optional native backend, `./native.ts` exporting `loadNativeBackend`); the first
+// default the optional native backend, `./native.ts` exporting `loadNativeBackend`, then
+// noble signing with OpenSSL message verification, `./openssl-verify.ts`); the first
 // that loads, is for the right curve and passes a self-test is used, else noble, which is
 // always there. The self-test signs a fixed digest with a fixed key and compares the bytes with
 // noble's and checks each verifies the other's signature, so a backend that disagrees is
 // never used. `VOLTRAIL_SIGNER=noble` (or another backend's name) forces a choice.
 import type { Curve, SignerBackend } from './backend.ts';
+import { createHash } from 'node:crypto';
 import { nobleBackend } from './noble.ts';
+import { loadOpensslVerify } from './openssl-verify.ts';
 
 /** Loads a candidate backend; undefined (or a throw) when it is not available here. */
 export type BackendLoader = (curve: Curve) => SignerBackend | undefined | Promise<SignerBackend | undefined>;
@@ -56,6 +59,14 @@ export function selfTest(candidate: SignerBackend, reference: SignerBackend): st
   const bad = Uint8Array.from(ref);
   bad[63]! ^= 1;
   if (candidate.verify(bad, TEST_DIGEST, pub)) return 'verifies a corrupted signature';
+  if (candidate.verifyMessage !== undefined) {
+    const msg = new TextEncoder().encode('voltrail self-test');
+    const good = reference.sign(createHash('sha256').update(msg).digest(), TEST_KEY);
+    if (!candidate.verifyMessage(good, msg, pub)) return 'verifyMessage does not verify a valid signature';
+    const flipped = Uint8Array.from(good);
+    flipped[63]! ^= 1;
+    if (candidate.verifyMessage(flipped, msg, pub)) return 'verifyMessage verifies a corrupted signature';
+  }
   return undefined;
 }
 
@@ -64,7 +75,7 @@ export async function pickBackend(curve: Curve, opts: PickOptions = {}): Promise
   const prefer = opts.prefer ?? process.env.VOLTRAIL_SIGNER;
   if (prefer === 'noble') return { backend: noble, skipped: ['VOLTRAIL_SIGNER=noble'] };
   const skipped: string[] = [];
-  for (const load of opts.candidates ?? [loadNative]) {
+  for (const load of opts.candidates ?? [loadNative, loadOpensslVerify]) {
     let backend: SignerBackend | undefined;
     try {
       backend = await load(curve);

@@ -36,6 +36,9 @@ export interface ProtectionConfig {
   cellOverVoltage: ProtectionLimit;
   /** Lowest cell voltage, V. */
   cellUnderVoltage: ProtectionLimit;
+  /** Pack voltage (the separate pack measurement), V. */
+  packOverVoltage: ProtectionLimit;
+  packUnderVoltage: ProtectionLimit;
   /** Discharge current, A (positive). */
   dischargeOverCurrent: ProtectionLimit;
   /** Charge current, A (as a positive number). */
@@ -54,8 +57,11 @@ export interface ProtectionConfig {
 
 const lim = (trip: number, release: number, tripDelayS: number, releaseDelayS: number): ProtectionLimit => ({ trip, release, tripDelayS, releaseDelayS });
 
-/** Defaults per chemistry for a 50 Ah cell: thresholds from the cells' usual safe windows. */
-export function defaultProtections(chemistry: Chemistry, capacityAh: number): ProtectionConfig {
+/** Defaults per chemistry, scaled to the cell capacity and the number of series cells:
+ * thresholds from the cells' usual safe windows. The pack limits are the cell limits times the
+ * cell count, measured by the separate pack divider: a second line of defence that trips only
+ * when the cell channels have missed it (an average at a cell limit means some cell is past it). */
+export function defaultProtections(chemistry: Chemistry, capacityAh: number, cells: number): ProtectionConfig {
   const common = {
     dischargeOverCurrent: lim(3 * capacityAh, 3 * capacityAh, 2, 30),
     chargeOverCurrent: lim(1.2 * capacityAh, 1.2 * capacityAh, 2, 30),
@@ -65,9 +71,14 @@ export function defaultProtections(chemistry: Chemistry, capacityAh: number): Pr
     chargeOverTemperature: lim(45, 40, 2, 10),
     chargeUnderTemperature: lim(0, 3, 2, 10),
   };
-  return chemistry === 'lfp'
-    ? { ...common, cellOverVoltage: lim(3.65, 3.4, 2, 2), cellUnderVoltage: lim(2.5, 2.9, 2, 2) }
-    : { ...common, cellOverVoltage: lim(4.25, 4.15, 2, 2), cellUnderVoltage: lim(2.8, 3.1, 2, 2) };
+  const [ov, ovRel, uv, uvRel] = chemistry === 'lfp' ? [3.65, 3.4, 2.5, 2.9] : [4.25, 4.15, 2.8, 3.1];
+  return {
+    ...common,
+    cellOverVoltage: lim(ov, ovRel, 2, 2),
+    cellUnderVoltage: lim(uv, uvRel, 2, 2),
+    packOverVoltage: lim(cells * ov, cells * ovRel, 2, 2),
+    packUnderVoltage: lim(cells * uv, cells * uvRel, 2, 2),
+  };
 }
 
 /** One protection's state: tripped or not, and how long its pending condition has held. */

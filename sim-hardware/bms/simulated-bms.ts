@@ -94,8 +94,8 @@ export const DEFAULT_SENSORS: SensorConfig = {
   temperatureSensors: 0,
 };
 
-const CHARGE_FAULTS: ReadonlySet<ProtectionName> = new Set(['cellOverVoltage', 'chargeOverCurrent', 'chargeOverTemperature', 'chargeUnderTemperature']);
-const DISCHARGE_FAULTS: ReadonlySet<ProtectionName> = new Set(['cellUnderVoltage', 'dischargeOverCurrent', 'shortCircuit']);
+const CHARGE_FAULTS: ReadonlySet<ProtectionName> = new Set(['cellOverVoltage', 'packOverVoltage', 'chargeOverCurrent', 'chargeOverTemperature', 'chargeUnderTemperature']);
+const DISCHARGE_FAULTS: ReadonlySet<ProtectionName> = new Set(['cellUnderVoltage', 'packUnderVoltage', 'dischargeOverCurrent', 'shortCircuit']);
 
 const quantise = (v: number, step: number) => Math.round(v / step) * step;
 
@@ -136,10 +136,12 @@ export class SimulatedBms implements SimDevice {
     this.#initialCycles = o.cycles ?? Math.floor(pack.equivalentCycles);
     this.hardwareVersion = o.hardwareVersion ?? 'voltrail-sim-bms 1.0';
     this.productionDate = o.productionDate ?? { year: 2025, month: 6, day: 1 };
-    const lim = { ...defaultProtections(p.chemistry, pack.nominalAh), ...o.protections };
+    const lim = { ...defaultProtections(p.chemistry, pack.nominalAh, n), ...o.protections };
     this.protections = [
       new Protection('cellOverVoltage', lim.cellOverVoltage, true),
       new Protection('cellUnderVoltage', lim.cellUnderVoltage, false),
+      new Protection('packOverVoltage', lim.packOverVoltage, true),
+      new Protection('packUnderVoltage', lim.packUnderVoltage, false),
       new Protection('dischargeOverCurrent', lim.dischargeOverCurrent, true),
       new Protection('chargeOverCurrent', lim.chargeOverCurrent, true),
       new Protection('shortCircuit', lim.shortCircuit, true),
@@ -239,6 +241,8 @@ export class SimulatedBms implements SimDevice {
       switch (p.name) {
         case 'cellOverVoltage': p.update(maxV, dtS); break;
         case 'cellUnderVoltage': p.update(minV, dtS); break;
+        case 'packOverVoltage': p.update(r.packVoltageV, dtS); break;
+        case 'packUnderVoltage': p.update(r.packVoltageV, dtS); break;
         case 'dischargeOverCurrent': p.update(Math.max(0, i), dtS); break;
         case 'shortCircuit': p.update(Math.max(0, i), dtS); break;
         case 'chargeOverCurrent': p.update(Math.max(0, -i), dtS); break;
@@ -312,7 +316,7 @@ export class SimulatedBms implements SimDevice {
     const faults: Partial<Record<ProtectionName, boolean>> = {};
     let chargeOk = this.#powered;
     let dischargeOk = this.#powered;
-    for (const p of this.protections ?? []) {
+    for (const p of this.protections) {
       if (!p.tripped) continue;
       faults[p.name] = true;
       if (!DISCHARGE_FAULTS.has(p.name)) chargeOk = false;
@@ -320,7 +324,8 @@ export class SimulatedBms implements SimDevice {
     }
     // A thermistor reading at the end of its range is a broken sensor, not a temperature.
     if (temps.some((t) => t <= -39.5 || t >= 125)) faults.sensorFailure = true;
-    const est = this.estimator;
+    // The constructor samples once before the estimator exists (to seed it from the first OCV).
+    const est = this.estimator as SocEstimator | undefined;
     const full = est ? est.fullCapacityAh : pack.nominalAh;
     const soc = est ? est.soc : 0;
     return {

@@ -3,26 +3,18 @@
 // message's cycle time in simulated time, so it keeps its rates at any simulation speed. It
 // reads only what the BMS reports (`measure()`), never the plant. Faults on the wire: frame
 // loss, corruption (a flipped bit, so a receiver sees a wrong but well-formed frame, or a
-// wrong length), and bus-off (silence until cleared).
+// wrong length), and bus-off (silence until cleared), as the fault injector's `can` state says.
 import type { CanBus } from '../../hal/can/bus.ts';
 import { canFrame, type CanFrame } from '../../hal/can/frame.ts';
 import { encodeMessage, type DbcDatabase, type SignalValue } from '../../devices/dbc/index.ts';
 import type { BmsReadings } from '../bms/simulated-bms.ts';
 import type { SimDevice } from '../simulation.ts';
 import { Rng } from '../rng.ts';
+import type { CanFaultState } from '../faults.ts';
 
 export interface BmsReadingSource {
   measure(): BmsReadings;
   readonly powered: boolean;
-}
-
-export interface CanWireFaults {
-  /** Probability that a frame is lost. */
-  dropRate: number;
-  /** Probability that a frame is corrupted (one bit flipped, or truncated). */
-  corruptRate: number;
-  /** While true, nothing is sent (the controller is bus-off). */
-  busOff: boolean;
 }
 
 export interface CanFaceCounters {
@@ -52,7 +44,9 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
 
 export class VoltrailBmsCanFace implements SimDevice {
   readonly counters: CanFaceCounters = { sent: 0, dropped: 0, corrupted: 0, sendErrors: 0 };
-  readonly faults: CanWireFaults = { dropRate: 0, corruptRate: 0, busOff: false };
+  /** Wire faults, usually the fault injector's `can` state: loss, corruption (a flipped bit or a
+   * truncated frame) and bus-off. */
+  readonly faults: CanFaultState;
   /** The readings each message was last encoded from: what a receiver should have decoded. */
   readonly lastSent = new Map<string, BmsReadings>();
   #bms: BmsReadingSource;
@@ -64,7 +58,8 @@ export class VoltrailBmsCanFace implements SimDevice {
   #statusCounter = 0;
   #faultCounter = 0;
 
-  constructor(opts: { bms: BmsReadingSource; bus: CanBus; db: DbcDatabase; seed?: number }) {
+  constructor(opts: { bms: BmsReadingSource; bus: CanBus; db: DbcDatabase; seed?: number; faults?: CanFaultState }) {
+    this.faults = opts.faults ?? { frameLossProbability: 0, corruptionProbability: 0, busOff: false };
     this.#bms = opts.bms;
     this.#bus = opts.bus;
     this.#db = opts.db;
@@ -176,12 +171,12 @@ export class VoltrailBmsCanFace implements SimDevice {
       this.counters.dropped++;
       return;
     }
-    if (this.faults.dropRate > 0 && this.#rng.next() < this.faults.dropRate) {
+    if (this.faults.frameLossProbability > 0 && this.#rng.next() < this.faults.frameLossProbability) {
       this.counters.dropped++;
       return;
     }
     let out = frame;
-    if (this.faults.corruptRate > 0 && this.#rng.next() < this.faults.corruptRate) {
+    if (this.faults.corruptionProbability > 0 && this.#rng.next() < this.faults.corruptionProbability) {
       this.counters.corrupted++;
       const data = Uint8Array.from(frame.data);
       if (this.#rng.next() < 0.5 && data.length > 1) {

@@ -10,8 +10,9 @@
 //             Sources 134 (2004) 262-276, "Extended Kalman filtering ... Part 2", section 3.3)
 //   C dT/dt = P - (T - Tamb)/Rth,  P = i^2 R0 + v1^2/R1 + leak heat + external heat
 //   R(T)    = R(Tref) exp(Ea/R (1/T - 1/Tref))         Arrhenius temperature dependence
-//   ageing: each Ah of throughput adds |i| dt / (2 Q_new 3600) equivalent full cycles, weighted by
-//   exp(Ea/R (1/Tref - 1/T)); capacity and resistance move linearly with that weighted count.
+//   ageing: each Ah of throughput adds |i| dt / (2 Q_new 3600) equivalent full cycles, and each
+//   second adds calendar time, both weighted by exp(Ea/R (1/Tref - 1/T)); capacity and resistance
+//   move linearly with those weighted counts.
 // Each ODE above is linear with constant coefficients over a step at constant current, so every
 // step uses its exact exponential solution (not forward Euler): results do not depend on the step
 // size, only on where the current changes.
@@ -103,6 +104,8 @@ export class Pack {
   readonly vCell: Float64Array;
   readonly heatW: Float64Array;
   readonly ageEfc: Float64Array;
+  /** Calendar age in days at the reference temperature (Arrhenius-weighted). */
+  readonly ageDays: Float64Array;
   // Per-cell parameters (spread), and what ageing makes of them.
   readonly capNew: Float64Array;
   readonly cap: Float64Array;
@@ -155,6 +158,7 @@ export class Pack {
     this.vCell = f();
     this.heatW = f();
     this.ageEfc = f();
+    this.ageDays = f();
     this.capNew = f();
     this.cap = f();
     this.r0New = f();
@@ -180,17 +184,19 @@ export class Pack {
       this.soc[i] = Math.min(1, Math.max(0, soc0 + (rSoc.normal() * spread.socPct) / 100));
       this.tempC[i] = t0;
       this.ageEfc[i] = efc0;
-      this.cap[i] = this.capNew[i]! * this.#capacityFactor(efc0);
+      this.cap[i] = this.capNew[i]! * this.#capacityFactor(i);
       this.vCell[i] = this.curve.at(this.soc[i]!);
     }
     this.#packV = this.#sumV();
   }
 
-  #capacityFactor(efc: number): number {
-    return Math.max(0.05, 1 - this.params.ageing.fadePerEfc * efc);
+  #capacityFactor(i: number): number {
+    const a = this.params.ageing;
+    return Math.max(0.05, 1 - a.fadePerEfc * this.ageEfc[i]! - a.calendarFadePerDay * this.ageDays[i]!);
   }
-  #resistanceFactor(efc: number): number {
-    return 1 + this.params.ageing.resistanceGrowthPerEfc * efc;
+  #resistanceFactor(i: number): number {
+    const a = this.params.ageing;
+    return 1 + a.resistanceGrowthPerEfc * this.ageEfc[i]! + a.calendarGrowthPerDay * this.ageDays[i]!;
   }
   /** Multiplier of resistance at temperature tC relative to the reference temperature. */
   #tempFactor(tC: number): number {
@@ -205,10 +211,10 @@ export class Pack {
 
   /** R0 of cell i now: spread x ageing x temperature. */
   r0(i: number): number {
-    return this.r0New[i]! * this.#resistanceFactor(this.ageEfc[i]!) * this.#tempFactor(this.tempC[i]!);
+    return this.r0New[i]! * this.#resistanceFactor(i) * this.#tempFactor(this.tempC[i]!);
   }
   r1(i: number): number {
-    return this.r1New[i]! * this.#resistanceFactor(this.ageEfc[i]!) * this.#tempFactor(this.tempC[i]!);
+    return this.r1New[i]! * this.#resistanceFactor(i) * this.#tempFactor(this.tempC[i]!);
   }
   ocv(i: number): number {
     return this.curve.at(this.soc[i]!);
@@ -277,7 +283,7 @@ export class Pack {
     for (let i = 0; i < this.n; i++) {
       const tK = this.tempC[i]! + KELVIN;
       const tf = Math.exp(p.resistanceActivationK * (1 / tK - 1 / refK));
-      const rf = this.#resistanceFactor(this.ageEfc[i]!);
+      const rf = this.#resistanceFactor(i);
       const r0 = this.r0New[i]! * rf * tf;
       const r1 = this.r1New[i]! * rf * tf;
       const tau = r1 * p.c1F;
@@ -309,11 +315,10 @@ export class Pack {
       const tInf = this.ambientC + heat * p.thermalResistanceKPerW;
       this.tempC[i] = tInf + (this.tempC[i]! - tInf) * eTh;
 
-      if (iCell !== 0) {
-        const arr = Math.exp(ag.activationK * (1 / refK - 1 / tK));
-        this.ageEfc[i] = this.ageEfc[i]! + ((Math.abs(iCell) * dtS) / (7200 * this.capNew[i]!)) * arr;
-        this.cap[i] = this.capNew[i]! * this.#capacityFactor(this.ageEfc[i]!);
-      }
+      const arr = Math.exp(ag.activationK * (1 / refK - 1 / tK));
+      this.ageEfc[i] = this.ageEfc[i]! + ((Math.abs(iCell) * dtS) / (7200 * this.capNew[i]!)) * arr;
+      this.ageDays[i] = this.ageDays[i]! + (dtS / 86_400) * arr;
+      this.cap[i] = this.capNew[i]! * this.#capacityFactor(i);
 
       this.vCell[i] = this.curve.at(this.soc[i]!) + p.hysteresisV * this.h[i]! - iCell * r0 - this.v1[i]!;
     }

@@ -21,8 +21,8 @@ function replay(label: string, values: number[], log: string[]): () => Promise<R
   return async () => {
     let i = 0;
     return {
-      run: async () => {
-        log.push(label);
+      run: async (clock) => {
+        log.push(clock === 'wall' ? label : `${label}@${clock}`);
         return values[i++]!;
       },
       close: async () => {
@@ -37,6 +37,7 @@ function fakeSuite(log: string[]): Suite {
     // The reference: its standalone runs, then fresh runs interleaved with each subject.
     { id: 'fake/ref', name: 'reference', unit: 'ops/s', better: 'higher', open: replay('ref', [100, 100, 100, 100], log) },
     { id: 'fake/half', name: 'half', unit: 'ops/s', better: 'higher', reference: 'fake/ref', open: replay('half', [50, 40, 60, 55], log) },
+    { id: 'fake/cpu', name: 'per CPU second', unit: 'ops/s', better: 'higher', reference: 'fake/ref', clock: 'cpu', open: replay('cpu', [1, 2, 3, 4], log) },
     { id: 'fake/skipped', name: 'not here', unit: 'ops/s', better: 'higher', reference: 'fake/ref', open: async () => Promise.reject(new SkipCase('no such library')) },
     { id: 'fake/broken', name: 'broken', unit: 'ops/s', better: 'higher', reference: 'fake/ref', run: async () => Promise.reject(new Error('boom')) },
     { id: 'fake/latency', name: 'latency', unit: 'ms', better: 'lower', fixedReference: { name: 'goal 10 ms', value: 10 }, run: async () => [5, 6, 7] },
@@ -76,14 +77,21 @@ test("a case's runs interleave with a fresh session of its reference, ABBA, and 
   t.deepEqual(log, ['ref', 'ref', 'ref', 'ref', 'ref closed', 'ref', 'half', 'half', 'ref', 'ref', 'half', 'half', 'ref', 'half closed', 'ref closed']);
 });
 
+test('a case on the CPU clock runs its paired reference on the CPU clock too', async (t) => {
+  const { log, results } = await runFake(['fake/cpu']);
+  t.deepEqual(log.slice(5), ['ref@cpu', 'cpu@cpu', 'cpu@cpu', 'ref@cpu', 'ref@cpu', 'cpu@cpu', 'cpu@cpu', 'ref@cpu', 'cpu closed', 'ref closed']);
+  t.like(results.find((r) => r.id === 'fake/cpu'), { clock: 'cpu', median: 2.5, ratio: 0.025 });
+  t.like(results.find((r) => r.id === 'fake/ref'), { clock: 'wall' });
+});
+
 test('skipped and failed cases are listed with their reason; the run goes on', async (t) => {
   const { skipped, results, events } = await runFake();
   t.deepEqual(skipped, [
     { id: 'fake/skipped', name: 'not here', reason: 'no such library' },
     { id: 'fake/broken', name: 'broken', reason: 'failed: boom' },
   ]);
-  t.is(results.length, 4);
-  t.deepEqual(events.slice(0, 2), ['start 6', 'begin 0']);
+  t.is(results.length, 5);
+  t.deepEqual(events.slice(0, 2), ['start 7', 'begin 0']);
   t.is(events.at(-1), 'finish');
 });
 
@@ -91,8 +99,8 @@ test('--only pulls in references and inputs, keeps run order, and names unknown 
   const all = plan([fakeSuite([])], env);
   t.deepEqual(select(all, ['fake/half']).map((p) => p.c.id), ['fake/ref', 'fake/half']);
   t.deepEqual(select(all, ['fake/derived']).map((p) => p.c.id), ['fake/latency', 'fake/derived']);
-  t.is(select(all, ['fake']).length, 6);
-  t.is(select(all, undefined).length, 6);
+  t.is(select(all, ['fake']).length, 7);
+  t.is(select(all, undefined).length, 7);
   t.throws(() => select(all, ['nope']), { instanceOf: RangeError, message: /no benchmark named 'nope'/ });
 });
 

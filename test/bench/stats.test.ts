@@ -2,7 +2,7 @@
 // every figure is exact.
 import test from 'ava';
 import { median, ratio, summarize } from '../../bench/harness/stats.ts';
-import { measureRate, timedRun, warmUp } from '../../bench/harness/measure.ts';
+import { MAX_WALL_FACTOR, measureRate, timedRun, warmUp } from '../../bench/harness/measure.ts';
 
 test('median of odd and even counts, unsorted input left untouched', (t) => {
   const input = [5, 1, 4];
@@ -64,4 +64,17 @@ test('measureRate refuses settings that cannot measure', (t) => {
   const { op, now } = fakeOp(1);
   t.throws(() => measureRate(op, { warmupMs: 0, runs: 0, runMs: 10 }, { now }), { instanceOf: RangeError, message: /runs >= 1/ });
   t.throws(() => measureRate(op, { warmupMs: 0, runs: 1, runMs: 0 }, { now }), { instanceOf: RangeError });
+});
+
+test('timedRun on a slow CPU clock stops after MAX_WALL_FACTOR * runMs of wall time', (t) => {
+  let cpu = 0;
+  let wall = 0;
+  const op = (): number => {
+    cpu += 0.001;
+    wall += 1;
+    return 1;
+  };
+  const rate = timedRun(op, 1, 10, () => cpu, () => wall);
+  t.is(wall, 10 * MAX_WALL_FACTOR);
+  t.is(Math.round(rate), 1_000_000);
 });

@@ -25,7 +25,7 @@ async function logFile(frames: CanFrame[]): Promise<string> {
 }
 
 for (const driver of ['jbd', 'daly'] as const) {
-  test(`bms read --driver ${driver} --json reads the simulated BMS on a pty`, async (t) => {
+  test.serial(`bms read --driver ${driver} --json reads the simulated BMS on a pty`, async (t) => {
     const rig = await startSimRig({ bms: driver, cells: 12, serialPty: true });
     try {
       rig.sim.advance(5);
@@ -42,7 +42,7 @@ for (const driver of ['jbd', 'daly'] as const) {
   });
 }
 
-test('bms read prints a readable view without --json', async (t) => {
+test.serial('bms read prints a readable view without --json', async (t) => {
   const rig = await startSimRig({ bms: 'jbd', cells: 8, serialPty: true });
   try {
     const r = await runCli(['bms', 'read', '--driver', 'jbd', '--port', rig.serialPty!]);
@@ -54,7 +54,7 @@ test('bms read prints a readable view without --json', async (t) => {
   }
 });
 
-test('bms read --watch --json prints one snapshot per refresh until --duration', async (t) => {
+test.serial('bms read --watch --json prints one snapshot per refresh until --duration', async (t) => {
   const rig = await startSimRig({ bms: 'daly', cells: 4, serialPty: true });
   try {
     const r = await runCli(['bms', 'read', '--driver', 'daly', '--port', rig.serialPty!, '--watch', '--json', '--interval', '200ms', '--duration', '3s']);
@@ -67,7 +67,7 @@ test('bms read --watch --json prints one snapshot per refresh until --duration',
   }
 });
 
-test('bms read --driver foxbms with IVT-S and iso165 from a recorded bus, values exact and merged', async (t) => {
+test.serial('bms read --driver foxbms with IVT-S and iso165 from a recorded bus, values exact and merged', async (t) => {
   const [fox, ivt, imd] = await Promise.all([loadDbc(dbcPath('foxbms.dbc')), loadDbc(dbcPath('IVT-S_12082020.dbc')), loadDbc(dbcPath('iso165_IMD.dbc'))]);
   const cells = (mux: number, mv: number[]) => {
     const v: Record<string, number> = { ...zeros(fox, 'f_CellVoltages', mux), f_CellVoltages_Mux: mux };
@@ -95,7 +95,7 @@ test('bms read --driver foxbms with IVT-S and iso165 from a recorded bus, values
   t.true(s.contactorClosed);
 });
 
-test('bms read --driver dbc with a mapping file; a mapping mistake names the file, line and field', async (t) => {
+test.serial('bms read --driver dbc with a mapping file; a mapping mistake names the file, line and field', async (t) => {
   const fixture = (n: string) => fileURLToPath(new URL(`../devices/bms/fixtures/${n}`, import.meta.url));
   const db = await loadDbc(fixture('custom-bms.dbc'));
   const log = await logFile([
@@ -117,7 +117,7 @@ test('bms read --driver dbc with a mapping file; a mapping mistake names the fil
   t.regex(bad.stderr, /--map: .*bad\.yaml:3: signals\[0\]\.field: /);
 });
 
-test('bms read: wrong driver, missing port, CAN options on a UART driver, a bad bus spec', async (t) => {
+test.serial('bms read: wrong driver, missing port, CAN options on a UART driver, a bad bus spec', async (t) => {
   const wrong = await runCli(['bms', 'read', '--driver', 'orion', '--port', '/dev/null']);
   t.is(wrong.code, 2);
   t.regex(wrong.stderr, /Allowed choices are jbd, daly, foxbms, dbc, voltrail/);
@@ -132,7 +132,7 @@ test('bms read: wrong driver, missing port, CAN options on a UART driver, a bad 
   t.regex(noPortFile.stderr, /--port \/dev\/ttyUSB-voltrail-missing: cannot open serial port .*check the device path/);
 });
 
-test('bms read: a BMS that does not answer is named, with what to check', async (t) => {
+test.serial('bms read: a BMS that does not answer is named, with what to check', async (t) => {
   const pair = await ptyPair(); // nothing answers on the other end
   try {
     const r = await runCli(['bms', 'read', '--driver', 'jbd', '--port', pair.b]);

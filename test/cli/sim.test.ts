@@ -13,6 +13,7 @@ interface Ready {
   bms: string;
   serialPty: string | null;
   firmataPty: string | null;
+  slcanPty: string | null;
   cells: number;
 }
 
@@ -23,7 +24,10 @@ async function startSim(args: string[]) {
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   const lines = createInterface({ input: child.stdout });
   const first = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line within 20 s; stderr: ${stderr}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no ready line within 40 s; stderr: ${stderr}`));
+    }, 40_000);
     lines.once('line', (l) => {
       clearTimeout(timer);
       resolve(l);
@@ -33,13 +37,16 @@ async function startSim(args: string[]) {
   return { child, ready: JSON.parse(first) as Ready, exited, stderr: () => stderr };
 }
 
-test('voltrail sim --bms jbd prints its ready line; a serialport client reads the pack; SIGINT stops it', async (t) => {
+test.serial('voltrail sim --bms jbd prints its ready line; a serialport client reads the pack; SIGINT stops it', async (t) => {
   const s = await startSim(['--bms', 'jbd', '--cells', '12', '--seed', '7', '--profile', 'cc:20', '--speed', '10']);
   t.true(s.ready.ready);
   t.is(s.ready.bms, 'jbd');
   t.regex(s.ready.serialPty ?? '', /^\/dev\/pts\/\d+$/);
   t.is(s.ready.firmataPty, null);
-  const host = await openHostPort(s.ready.serialPty!);
+  const host = await openHostPort(s.ready.serialPty!).catch((err: unknown) => {
+    s.child.kill('SIGKILL');
+    throw err;
+  });
   try {
     const basic = await exchange(host, jbdRequest(0x03), 7 + 23 + 2 * 3);
     t.is(basic[0], 0xdd);
@@ -49,37 +56,85 @@ test('voltrail sim --bms jbd prints its ready line; a serialport client reads th
     t.true(basic.readInt16BE(6) < 0, 'discharging: JBD current negative');
   } finally {
     await closePort(host);
+    s.child.kill('SIGINT');
   }
-  s.child.kill('SIGINT');
   t.is(await s.exited, 0, s.stderr());
 });
 
-test('voltrail sim --bms daly --firmata-pty serves both ptys', async (t) => {
-  const s = await startSim(['--bms', 'daly', '--serial-pty', '--firmata-pty', '--chemistry', 'lfp']);
+test.serial('voltrail sim --bms daly --firmata-pty serves both ptys', async (t) => {
+  const s = await startSim(['--bms', 'daly', '--serial-pty', '--firmata-pty', '--chemistry', 'lfp', '--fault', 'cellSensorOffset:cell=2,offsetV=0.5']);
   t.regex(s.ready.serialPty ?? '', /^\/dev\/pts\/\d+$/);
   t.regex(s.ready.firmataPty ?? '', /^\/dev\/pts\/\d+$/);
-  const host = await openHostPort(s.ready.serialPty!);
+  const host = await openHostPort(s.ready.serialPty!).catch((err: unknown) => {
+    s.child.kill('SIGKILL');
+    throw err;
+  });
   try {
     const f = await exchange(host, dalyRequest(0x94), 13);
     t.is(f[4], 16, 'default 16 cells');
+    const max = await exchange(host, dalyRequest(0x91), 13);
+    t.is(max[6], 2, 'the offset fault makes cell 2 the highest');
+    t.true(max.readUInt16BE(4) > 3700, `cell 2 reads ${max.readUInt16BE(4)} mV`);
   } finally {
     await closePort(host);
+    s.child.kill('SIGTERM');
   }
-  s.child.kill('SIGTERM');
   t.is(await s.exited, 0);
 });
 
-test('CAN kinds, the slcan pty and oversize packs get plain errors', async (t) => {
-  const fox = await runCli(['sim', '--bms', 'foxbms']);
+test.serial('voltrail sim --bms voltrail --slcan-pty: python-can reads the simulated BMS through the emulated adapter', async (t) => {
+  const s = await startSim(['--bms', 'voltrail', '--slcan-pty', '--cells', '12', '--seed', '3', '--profile', 'cc:20']);
+  try {
+    t.regex(s.ready.slcanPty ?? '', /^\/dev\/pts\/\d+$/);
+    t.is(s.ready.serialPty, null);
+    // python-can (Debian python3-can) opens the pty as a slcan adapter and reads frames for a second.
+    const py = `
+import can, sys, time
+bus = can.Bus(interface='slcan', channel=sys.argv[1], bitrate=500000, sleep_after_open=0)
+ids = set(); end = time.time() + 3
+status = None
+while time.time() < end and len(ids) < 4:
+    m = bus.recv(0.5)
+    if m is None: continue
+    ids.add(m.arbitration_id)
+    if m.arbitration_id == 0x610: status = m.data
+bus.shutdown()
+v = int.from_bytes(status[0:2], 'little') * 0.01 if status else 0
+print(sorted(ids), round(v, 2))`;
+    const out = await new Promise<string>((resolve, reject) => {
+      const p = spawn('/usr/bin/python3', ['-c', py, s.ready.slcanPty!], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let o = '';
+      let e = '';
+      p.stdout.setEncoding('utf8').on('data', (d: string) => (o += d));
+      p.stderr.setEncoding('utf8').on('data', (d: string) => (e += d));
+      p.on('close', (code) => (code === 0 ? resolve(o.trim()) : reject(new Error(e))));
+    });
+    const [, ids, volts] = /^\[(.*)\] (\S+)$/.exec(out)!;
+    t.true(ids!.split(', ').map(Number).includes(0x610), `ids seen: ${ids}`);
+    const v = Number(volts);
+    t.true(v > 12 * 3.5 && v < 12 * 4.2, `pack voltage decoded by python: ${v} V`);
+  } finally {
+    s.child.kill('SIGINT');
+  }
+  t.is(await s.exited, 0, s.stderr());
+});
+
+test.serial('CAN kinds, the slcan pty and oversize packs get plain errors', async (t) => {
+  const [fox, slcan, big, bad, fault] = await Promise.all([
+    runCli(['sim', '--bms', 'foxbms']),
+    runCli(['sim', '--slcan-pty']),
+    runCli(['sim', '--bms', 'jbd', '--cells', '96']),
+    runCli(['sim', '--profile', 'zoom:3']),
+    runCli(['sim', '--cells', '4', '--fault', 'openWire:cell=9']),
+  ]);
   t.is(fox.code, 2);
   t.regex(fox.stderr, /not yet available/);
-  const slcan = await runCli(['sim', '--slcan-pty']);
   t.is(slcan.code, 2);
-  t.regex(slcan.stderr, /slcan.*not yet available/);
-  const big = await runCli(['sim', '--bms', 'jbd', '--cells', '96']);
+  t.regex(slcan.stderr, /--slcan-pty: the jbd BMS speaks UART; use --serial-pty/);
   t.is(big.code, 1);
   t.regex(big.stderr, /at most 32 cells/);
-  const bad = await runCli(['sim', '--profile', 'zoom:3']);
   t.is(bad.code, 1);
   t.regex(bad.stderr, /profile part 1 'zoom:3'/);
+  t.is(fault.code, 1);
+  t.regex(fault.stderr, /openWire: .*cells 1..4.*\(cell 9\)/);
 });

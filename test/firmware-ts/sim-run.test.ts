@@ -37,8 +37,8 @@ test('a seeded simulated run records what the simulated BMS sent, within the DBC
     onRecord: (seq, _snap, rig) => {
       const truth = rig.pack.truth();
       expected.set(seq, {
-        pack: rig.face.lastSent.get('VT_PackStatus')!,
-        cap: rig.face.lastSent.get('VT_PackCapacity')!,
+        pack: rig.canFace!.lastSent.get('VT_PackStatus')!,
+        cap: rig.canFace!.lastSent.get('VT_PackCapacity')!,
         truthV: truth.packVoltageV,
         truthI: truth.currentA,
         truthSoc: (truth.cellSoc.reduce((a, b) => a + b, 0) / truth.cellSoc.length) * 100,

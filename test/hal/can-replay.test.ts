@@ -17,7 +17,10 @@ function writeLog(lines: string[]): string {
 const tick = () => new Promise((r) => setImmediate(r));
 
 test('recorded timing: each frame comes when its offset from the first has passed on the clock', async (t) => {
-  const clock = new ManualClock();
+  const manual = new ManualClock();
+  let sleeps = 0;
+  // The manual clock, counting sleeps: the replay is known to be waiting for time, not for I/O.
+  const clock = { now: () => manual.now(), monotonic: () => manual.monotonic(), sleep: (ms: number, signal?: AbortSignal) => (sleeps++, manual.sleep(ms, signal)) };
   const t0 = 1_700_000_000_000_000;
   const path = writeLog([0, 100, 250].map((ms, i) => formatCandumpLine({ timeUs: t0 + ms * 1000, iface: 'can0', frame: canFrame({ id: i }) })));
   const bus = await openReplay({ path, clock });
@@ -25,15 +28,15 @@ test('recorded timing: each frame comes when its offset from the first has passe
   const reading = (async () => {
     for await (const f of bus.frames()) seen.push(f.id);
   })();
-  for (let i = 0; i < 5; i++) await tick();
+  while (sleeps < 1) await tick();
   t.deepEqual(seen, [0]);
-  clock.advance(99);
+  manual.advance(99);
   for (let i = 0; i < 5; i++) await tick();
-  t.deepEqual(seen, [0]);
-  clock.advance(1);
-  for (let i = 0; i < 5; i++) await tick();
+  t.deepEqual(seen, [0], 'not before its time');
+  manual.advance(1);
+  while (sleeps < 2) await tick();
   t.deepEqual(seen, [0, 1]);
-  clock.advance(150);
+  manual.advance(150);
   await reading;
   t.deepEqual(seen, [0, 1, 2], 'the iterator ends with the log');
   await bus.close();

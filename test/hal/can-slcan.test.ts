@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SerialPort } from 'serialport';
-import { CanInitializationError, CanOperationError } from '../../hal/can/errors.ts';
+import { CanInitializationError, CanNotPermittedError, CanOperationError } from '../../hal/can/errors.ts';
 import { canFrame } from '../../hal/can/frame.ts';
 import type { CanFrame } from '../../hal/can/frame.ts';
 import { openSlcan } from '../../hal/can/slcan.ts';
@@ -158,7 +158,8 @@ for (const frameAck of ['cr', 'none'] as const) {
     const hub = new VirtualCanHub();
     const node = hub.open();
     const adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open(), frameAck });
-    const bus = await openSlcan({ path: pair.b, transmit: true, ackTimeoutMs: 100 });
+    // Long enough that a slow machine does not pass for an adapter that never acks.
+    const bus = await openSlcan({ path: pair.b, transmit: true, ackTimeoutMs: 1000 });
     for (const f of FRAMES) await bus.send(f);
     t.deepEqual((await receiveN(node, FRAMES.length)).map(toPy), FRAMES.map(toPy));
     t.is(bus.confirmsFrames, frameAck === 'cr');
@@ -168,6 +169,22 @@ for (const frameAck of ['cr', 'none'] as const) {
     await pair.close();
   });
 }
+
+test('commands cannot get around listen-only', async (t) => {
+  const pair = await ptyPair();
+  const hub = new VirtualCanHub();
+  const node = hub.open();
+  const adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
+  const bus = await openSlcan({ path: pair.b });
+  await t.throwsAsync(bus.command('O'), { instanceOf: CanNotPermittedError, message: /--transmit/ });
+  await t.throwsAsync(bus.command('t1230'), { instanceOf: TypeError, message: /use send/ });
+  t.is(adapter.state, 'listen-only');
+  t.is(adapter.stats.toBus, 0);
+  await bus.close();
+  await adapter.close();
+  await node.close();
+  await pair.close();
+});
 
 test('the adapter refuses listen-only sends and wrong commands like firmware does', async (t) => {
   const pair = await ptyPair();
@@ -225,6 +242,24 @@ test('an adapter that unplugs fails the bus as disconnected; a reopened port res
   await adapter.close();
   await node.close();
   await pair.close();
+});
+
+test('unplugging while frames are being sent ends the sending with the disconnect, not a crash', async (t) => {
+  const pair = await ptyPair();
+  const hub = new VirtualCanHub();
+  const node = hub.open();
+  const adapter = await SlcanAdapter.open({ path: pair.a, bus: hub.open() });
+  const bus = await openSlcan({ path: pair.b, transmit: true, ackTimeoutMs: 100 });
+  const task = bus.sendPeriodic(canFrame({ id: 0x321, data: [1, 2, 3] }), 1);
+  await node.receive(5000);
+  await adapter.close();
+  await pair.close();
+  await task.done;
+  t.true(task.error instanceof CanOperationError);
+  t.regex(String((task.error as Error).message), /disconnected|write failed/);
+  await t.throwsAsync(bus.send(canFrame({ id: 1 })), { instanceOf: CanOperationError });
+  await bus.close();
+  await node.close();
 });
 
 test('adapter timestamps are parsed and keep frames in time order', async (t) => {

@@ -88,6 +88,22 @@ export function signerContract(backend: SignerBackend, label = `${backend.name} 
     t.false(backend.verify(sig, digest.subarray(0, 31), pub), 'short digest');
   });
 
+  if (backend.verifyMessage) {
+    const verifyMessage = backend.verifyMessage.bind(backend);
+    test(`${label}: verifyMessage checks SHA-256(message) with the same rules`, async (t) => {
+      const { createHash } = await import('node:crypto');
+      const pub = backend.publicKey(key);
+      const msg = new TextEncoder().encode('a telemetry record');
+      const sig = backend.sign(createHash('sha256').update(msg).digest(), key);
+      t.true(verifyMessage(sig, msg, pub));
+      t.false(verifyMessage(malleate(sig, curve), msg, pub), 'high-S');
+      t.false(verifyMessage(sig, msg.subarray(1), pub), 'other message');
+      t.false(verifyMessage(sig.subarray(0, 63), msg, pub), '63 bytes');
+      t.false(verifyMessage(sig, msg, new Uint8Array([0x02, ...new Uint8Array(32).fill(0xff)])), 'off the curve');
+      t.false(verifyMessage(sig, msg, backend.publicKey(one)), 'another key');
+    });
+  }
+
   test(`${label}: sign refuses bad arguments, naming them and not the key`, (t) => {
     t.throws(() => backend.sign(digest.subarray(1), key), { instanceOf: RangeError, message: /digest/ });
     t.throws(() => backend.sign(digest, toBytes32(0n)), { message: /privateKey/ });

@@ -153,3 +153,14 @@ test('losing power opens the contactor and freezes the readings', (t) => {
   sim.advance(1);
   t.is(pack.currentA, 10);
 });
+
+test('with every cell channel stuck, the pack-voltage protection still stops an over-charge', (t) => {
+  const { pack, bms, sim } = rig({ cells: 4, soc: 0.93, seed: 1, spread: { capacityPct: 0, socPct: 0 } }, { balancing: false });
+  sim.advance(1);
+  for (let i = 0; i < 4; i++) bms.sensorFaults.cellStuckV[i] = bms.measure().cellVoltageV[i]!;
+  sim.setProfile(constantCurrent(-25));
+  sim.advanceUntil(() => !bms.contactorClosed, 3 * 3600);
+  t.true(bms.faults.packOverVoltage);
+  t.falsy(bms.faults.cellOverVoltage, 'the stuck channels saw nothing');
+  t.true(pack.packVoltageV / 4 > 4.2 && pack.maxCellV < 4.35, `stopped at ${pack.maxCellV} V per cell`);
+});

@@ -119,7 +119,7 @@ test('a cell pushed up in charge trips over-voltage while charging', (t) => {
 
 test('bad faults are refused with the field named', (t) => {
   const { faults, sim } = rig();
-  t.throws(() => faults.inject({ kind: 'openWire', cell: 6 }, sim), { instanceOf: RangeError, message: /cell must be 0..5/ });
+  t.throws(() => faults.inject({ kind: 'openWire', cell: 6 }, sim), { instanceOf: RangeError, message: /cell index must be 0..5 \(cells 1..6\)/ });
   t.throws(() => faults.schedule({ fault: { kind: 'powerLoss' } }), { instanceOf: TypeError, message: /at/ });
   t.throws(() => new FaultInjector().inject({ kind: 'powerLoss' }, sim), { instanceOf: TypeError, message: /without a BMS/ });
 });

@@ -140,6 +140,21 @@ test('cycling ages the cells, faster when hot (Arrhenius)', (t) => {
   t.true(hot.fade > 1.5 * mild.fade, `45 degC fade ${hot.fade} vs 25 degC ${mild.fade}`);
 });
 
+test('calendar ageing: a year on the shelf fades by the daily rate, twice as fast at 45 degC as at 25 degC', (t) => {
+  const shelf = (ambientC: number) => {
+    const pack = new Pack({ cells: 1, soc: 0.5, ambientC, spread: quiet });
+    new Simulation({ pack, profile: rest(), maxStepS: 3600 }).advance(365 * 86_400);
+    const truth = pack.truth();
+    return 1 - truth.capacityAh[0]! / truth.capacityNewAh[0]!;
+  };
+  const cool = shelf(25);
+  const hot = shelf(45);
+  const a = new Pack({ cells: 1 }).params.ageing;
+  t.true(Math.abs(cool - a.calendarFadePerDay * 365) < 1e-4, `25 degC: ${cool}`);
+  const arrhenius = Math.exp(a.activationK * (1 / 298.15 - 1 / 318.15));
+  t.true(Math.abs(hot / cool - arrhenius) < 0.01, `hot/cool ${hot / cool} vs Arrhenius ${arrhenius}`);
+});
+
 test('constant power draws p = v * i at every step, CC-CV tapers to its cut-off at the CV voltage', (t) => {
   const pack = new Pack({ cells: 12, soc: 0.8, seed: 5 });
   const sim = new Simulation({ pack, profile: constantPower(2000, { durationS: 600 }), maxStepS: 2 });

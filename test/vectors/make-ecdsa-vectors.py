@@ -15,10 +15,12 @@ def vectors(curve, name):
     n = curve.order
     tests = []
     tid = [0]
-    def add(comment, pub, digest, sig, result, flags=()):
+    def add(comment, pub, digest, sig, result, flags=(), msg=None):
         tid[0] += 1
         tests.append({'tcId': tid[0], 'comment': comment, 'publicKey': pub.hex(), 'digest': digest.hex(),
+                      'message': (msg if msg is not None else current_msg[0]).hex(),
                       'sig': sig.hex(), 'result': result, 'flags': list(flags)})
+    current_msg = [b'']
     # RFC 6979 deterministic signatures over SHA-256 of short messages, private keys 1, 2, ... and a few large ones
     keys = [1, 2, 3, 0xC9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721, n - 1, n // 2,
             0x1F2E3D4C5B6A79880102030405060708090A0B0C0D0E0F101112131415161718 % n]
@@ -31,11 +33,14 @@ def vectors(curve, name):
             digest = hashlib.sha256(m).digest()
             r_b, s_b = sk.sign_digest_deterministic(digest, hashfunc=hashlib.sha256, sigencode=sigencode_strings_canonize)
             sig = r_b + s_b
+            current_msg[0] = m
             signed.append({'privateKey': i2b(d).hex(), 'publicKey': pub.hex(), 'message': m.hex(), 'digest': digest.hex(), 'sig': sig.hex()})
             add(f'RFC 6979 low-S, key {d:#x}'[:60] + f', message {m[:20]!r}', pub, digest, sig, 'valid')
     # hostile signatures, Wycheproof style, around one valid signature
     base = signed[len(msgs) * 3 + 1]
     pub = bytes.fromhex(base['publicKey']); digest = bytes.fromhex(base['digest']); sig = bytes.fromhex(base['sig'])
+    current_msg[0] = bytes.fromhex(base['message'])
+    assert hashlib.sha256(current_msg[0]).digest() == digest
     r = int.from_bytes(sig[:32], 'big'); s = int.from_bytes(sig[32:], 'big')
     add('malleated: s replaced by n - s (high-S)', pub, digest, i2b(r) + i2b(n - s), 'invalid', ['HighS'])
     add('r = 0', pub, digest, i2b(0) + i2b(s), 'invalid', ['RangeCheck'])
@@ -55,7 +60,7 @@ def vectors(curve, name):
     add('DER instead of r||s', pub, digest, der, 'invalid', ['Encoding'])
     add('r and s swapped', pub, digest, sig[32:] + sig[:32], 'invalid', ['Modified'])
     add('last bit of s flipped', pub, digest, sig[:63] + bytes([sig[63] ^ 1]), 'invalid', ['Modified'])
-    add('other digest', pub, hashlib.sha256(b'other').digest(), sig, 'invalid', ['Modified'])
+    add('other digest', pub, hashlib.sha256(b'other').digest(), sig, 'invalid', ['Modified'], b'other')
     # public keys that are not points of the curve
     x = int.from_bytes(pub[1:], 'big')
     p = curve.curve.p()

@@ -152,23 +152,24 @@ async function dump(opts: DumpOptions): Promise<void> {
   }
 }
 
-async function send(opts: { bus: BusSpec; busText: string; frame: string; transmit?: boolean }): Promise<void> {
-  let frame: CanFrame;
-  try {
-    frame = parseFrameText(opts.frame).frame;
-  } catch (err) {
-    throw new UserError(`frame '${opts.frame}': ${(err as Error).message}. Write it as cansend does: 123#DEADBEEF, 12345678#00, 123#R, 123#R4, 123##1DEADBEEF (CAN FD)`);
-  }
+async function send(opts: { bus: BusSpec; busText: string; frames: string[]; transmit?: boolean }): Promise<void> {
+  const frames = opts.frames.map((text) => {
+    try {
+      return parseFrameText(text).frame;
+    } catch (err) {
+      throw new UserError(`frame '${text}': ${(err as Error).message}. Write it as cansend does: 123#DEADBEEF, 12345678#00, 123#R, 123#R4, 123##1DEADBEEF (CAN FD)`);
+    }
+  });
   if (opts.bus.kind === 'replay') throw new UserError(`${opts.busText} is a recorded log: nothing can be sent on it`);
   if (isRealBus(opts.bus) && !opts.transmit) {
     throw new UserError(
       `${opts.busText} is a real bus and opens listen-only: a frame sent there reaches the BMS, contactors and chargers on it. ` +
-        `If you mean to send ${opts.frame}, add --transmit.`,
+        `If you mean to send ${opts.frames.join(' ')}, add --transmit.`,
     );
   }
   const bus = await open(opts.busText, true);
   try {
-    await bus.send(frame);
+    for (const frame of frames) await bus.send(frame);
   } catch (err) {
     if (err instanceof CanError || err instanceof RangeError) throw new UserError(err.message, 1, { cause: err });
     throw err;
@@ -205,12 +206,12 @@ export function registerCan(program: Command): void {
 
   can
     .command('send')
-    .description("send one frame, written as cansend does: 123#DEADBEEF, 1ABCDEF0#00, 123#R, 123##1DEADBEEF")
+    .description("send frames, in order, written as cansend does: 123#DEADBEEF, 1ABCDEF0#00, 123#R, 123##1DEADBEEF")
     .requiredOption('--bus <spec>', SPEC_HELP)
-    .argument('<frame>', 'ID#DATA (3 hex digits: 11-bit id, 8: 29-bit), ID#R[dlc] remote, ID##<flags>DATA CAN FD')
+    .argument('<frames...>', 'ID#DATA (3 hex digits: 11-bit id, 8: 29-bit), ID#R[dlc] remote, ID##<flags>DATA CAN FD')
     .option('--transmit', 'required on real buses (slcan, socketcan): you mean to put this frame on the wire')
-    .action(async (frame: string, o: { bus: string; transmit?: boolean }) => {
-      await send({ bus: parseSpecOption(o.bus), busText: o.bus, frame, ...(o.transmit ? { transmit: true } : {}) });
+    .action(async (frames: string[], o: { bus: string; transmit?: boolean }) => {
+      await send({ bus: parseSpecOption(o.bus), busText: o.bus, frames, ...(o.transmit ? { transmit: true } : {}) });
     });
 
   // main.ts turns commander's exits into exit codes for the first level; do the same below it.

@@ -19,6 +19,7 @@ interface RunFlags {
   speed: number;
   signing: 'per-record' | 'checkpoint';
   json?: boolean;
+  statusJson?: boolean;
 }
 
 const fmt = (v: number | null | undefined, digits: number, unit: string) => (v === null || v === undefined ? `--${unit}` : `${v.toFixed(digits)} ${unit}`);
@@ -50,6 +51,7 @@ export function registerRun(program: Command): void {
     .option('--speed <x>', 'simulated seconds per real second', parsePositiveNumber, 1)
     .addOption(new Option('--signing <mode>', 'sign each record, or sign checkpoints over unsigned records').choices(['per-record', 'checkpoint']).default('per-record'))
     .option('--json', 'print the final summary as JSON')
+    .option('--status-json', 'print one JSON status line per record on stdout (records counts only durable ones), for harnesses and dashboards')
     .action(async (flags: RunFlags) => {
       if (!flags.sim) {
         throw new UserError('running on real hardware needs a provisioned board (not yet available in this version); use --sim to run against the simulator', 2);
@@ -63,6 +65,12 @@ export function registerRun(program: Command): void {
       const tty = process.stderr.isTTY;
       let lastPrint = 0;
       const onStatus = (s: SimRunStatus) => {
+        if (flags.statusJson) {
+          const snap = s.snapshot;
+          process.stdout.write(
+            JSON.stringify({ records: s.records, simTimeS: s.simTimeS, packVoltageV: snap.packVoltageV, currentA: snap.currentA, socPct: snap.socPct, framesRejected: s.framesRejected }) + '\n',
+          );
+        }
         if (tty) process.stderr.write(`\r\x1b[K${statusLine(s)}`);
         else if (Date.now() - lastPrint >= 5000) {
           lastPrint = Date.now();

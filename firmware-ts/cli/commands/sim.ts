@@ -18,6 +18,7 @@ interface SimOptions {
   profile: string;
   soc: number;
   ambient: number;
+  fault: string[];
 }
 
 function parseCells(text: string): number {
@@ -45,7 +46,7 @@ export function registerSim(program: Command): void {
     .addOption(new Option('--bms <kind>', 'BMS to emulate').choices(['jbd', 'daly', 'foxbms', 'voltrail']).default('jbd'))
     .option('--serial-pty', 'serve the BMS UART protocol (jbd, daly) on a pseudo-terminal (the default when no other interface is asked for)')
     .option('--firmata-pty', 'serve a Firmata board (thermistors on A0.., contactor relay on D7, LED on D13) on a pseudo-terminal')
-    .option('--slcan-pty', 'serve the CAN bus through an emulated slcan adapter on a pseudo-terminal (not yet available)')
+    .option('--slcan-pty', 'serve the CAN bus through an emulated slcan adapter on a pseudo-terminal (CAN BMS kinds)')
     .option('--cells <n>', 'series cells, 1-200 (JBD reports up to 32, Daly up to 48)', parseCells, 16)
     .addOption(new Option('--chemistry <chem>', 'cell chemistry').choices(['nmc', 'lfp']).default('nmc'))
     .option('--speed <x>', 'simulated seconds per real second', parsePositiveNumber, 1)
@@ -53,25 +54,38 @@ export function registerSim(program: Command): void {
     .option('--profile <spec>', "load/charge profile, repeated: rest | cc:<A> | cp:<W> | urban[:<scale>] | cccv[:<A>], each with optional @<seconds>, comma-separated (e.g. 'urban' or 'cc:25@1800,rest@600,cccv')", 'rest')
     .option('--soc <percent>', 'initial state of charge', parsePercent, 80)
     .option('--ambient <degC>', 'ambient temperature', parseCelsius, 25)
+    .option(
+      '--fault <spec>',
+      "inject a fault, repeatable: <kind>[:<name>=<n>,...][@<s>][+<duration s>], cells from 1 (e.g. 'internalShort:cell=3,ohms=10@600', 'powerLoss@60+30', 'serialNoise:byteErrorRate=0.01')",
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
     .addHelpText(
       'after',
       '\nPrints one JSON line when ready, e.g.\n  {"ready":true,"bms":"jbd","serialPty":"/dev/pts/5","firmataPty":null,...}\nthen runs until Ctrl-C.',
     )
     .action(async (o: SimOptions) => {
-      if (o.bms === 'foxbms' || o.bms === 'voltrail') {
-        throw new UserError(`--bms ${o.bms} speaks CAN, which is not yet available in this version of the simulator; use --bms jbd or --bms daly.`, 2);
+      if (o.bms === 'foxbms') {
+        throw new UserError('--bms foxbms is not yet available in this version of the simulator; use --bms voltrail (CAN), jbd or daly (UART).', 2);
       }
-      if (o.slcanPty) throw new UserError('--slcan-pty (the emulated slcan CAN adapter) is not yet available in this version of the simulator.', 2);
+      const can = o.bms === 'voltrail';
+      if (can && o.serialPty) throw new UserError(`--serial-pty: the ${o.bms} BMS speaks CAN; use --slcan-pty to reach it from other processes`, 2);
+      if (!can && o.slcanPty) throw new UserError(`--slcan-pty: the ${o.bms} BMS speaks UART; use --serial-pty`, 2);
       await runSim(o);
     });
 }
 
 async function runSim(o: SimOptions): Promise<void> {
   const { startSimRig } = await import('../../../sim-hardware/sim-rig.ts');
-  const serialPty = o.serialPty || !o.firmataPty;
+  const { parseFaultSpec } = await import('../../../sim-hardware/fault-spec.ts');
+  const can = o.bms === 'voltrail';
+  const serialPty = !can && (o.serialPty || !o.firmataPty);
+  const slcanPty = can && (o.slcanPty || !o.firmataPty);
   let rig;
   try {
+    const faults = o.fault.map((spec) => parseFaultSpec(spec));
     rig = await startSimRig({
+      faults,
       bms: o.bms,
       cells: o.cells,
       chemistry: o.chemistry,
@@ -80,7 +94,10 @@ async function runSim(o: SimOptions): Promise<void> {
       ambientC: o.ambient,
       profile: o.profile,
       serialPty,
+      slcanPty,
       firmataPty: !!o.firmataPty,
+      // CAN messages every 100 ms need plant steps finer than that.
+      ...(can ? { maxStepS: 0.05 } : {}),
     });
   } catch (err) {
     if (err instanceof RangeError || err instanceof TypeError) throw new UserError(err.message);
@@ -99,7 +116,7 @@ async function runSim(o: SimOptions): Promise<void> {
       serialBaud: rig.serialPty ? 9600 : null,
       firmataPty: rig.firmataPty,
       firmataBaud: rig.firmataPty ? 57600 : null,
-      slcanPty: null,
+      slcanPty: rig.slcanPty,
       cells: o.cells,
       chemistry: o.chemistry,
       seed: o.seed,

@@ -77,3 +77,35 @@ test('unknown ids, remote and error frames decode to undefined', (t) => {
   t.is(decodeFrame(fox, canFrame({ id: 592, extended: true, data: new Uint8Array(8) })), undefined);
   t.is(decodeFrame(fox, canFrame({ id: 592, remote: true, dlc: 8 })), undefined);
 });
+
+test('extended multiplexing: a switch selected by a switch, and ranges too wide to list value by value', (t) => {
+  const db = parseDbc(`BO_ 2564489217 Ext: 8 N
+ SG_ SW M : 0|20@1+ (1,0) [0|0] "" N
+ SG_ SUB m7M : 20|4@1+ (1,0) [0|0] "" N
+ SG_ A m0 : 24|8@1+ (1,0) [0|0] "" N
+ SG_ WIDE m0 : 32|16@1- (0.5,0) [0|0] "" N
+ SG_ DEEP m0 : 55|16@0+ (1,0) [0|0] "" N
+ SG_ OUTSIDE m0 : 48|16@0+ (1,0) [0|0] "" N
+SG_MUL_VAL_ 2564489217 SUB SW 7-7;
+SG_MUL_VAL_ 2564489217 A SUB 1-3;
+SG_MUL_VAL_ 2564489217 WIDE SW 0-99999;
+SG_MUL_VAL_ 2564489217 DEEP SUB 3-3, 9-12;
+SG_MUL_VAL_ 2564489217 OUTSIDE SUB 15-15;
+`, { file: 'ext.dbc' });
+  // OUTSIDE: Motorola MSB at byte 6 bit 0, so its 16 bits run into a ninth byte.
+  t.deepEqual(db.warnings, [{ file: 'ext.dbc', line: 7, message: 'signal OUTSIDE reaches byte 9 of message Ext, which is 8 bytes long' }]);
+  t.throws(() => encodeMessage(db, 'Ext', { SW: 7, SUB: 15, WIDE: 0, OUTSIDE: 1 }), { instanceOf: RangeError, message: /signal OUTSIDE of message Ext .*reaches byte 9 of a 8-byte message/ });
+  const m = db.messageByName('Ext')!;
+  t.true(m.extended);
+  t.is(m.id, 0x18db0001);
+  const wide = m.signals.find((s) => s.name === 'WIDE')!;
+  t.is(wide.multiplexerIds, undefined, 'a 100000-value range is kept as a range');
+  t.deepEqual(wide.multiplexerRanges, [[0, 99999]]);
+  const enc = (v: Record<string, number>) => encodeMessage(db, 'Ext', v);
+  t.deepEqual(decodeFrame(db, enc({ SW: 7, SUB: 3, A: 200, WIDE: -3.5, DEEP: 0xbeef }))!.signals, { SW: 7, SUB: 3, A: 200, WIDE: -3.5, DEEP: 0xbeef });
+  t.deepEqual(decodeFrame(db, enc({ SW: 7, SUB: 10, WIDE: 12, DEEP: 1 }))!.signals, { SW: 7, SUB: 10, WIDE: 12, DEEP: 1 });
+  t.deepEqual(decodeFrame(db, enc({ SW: 70000, WIDE: 1 }))!.signals, { SW: 70000, WIDE: 1 });
+  t.deepEqual(decodeFrame(db, enc({ SW: 100000 }))!.signals, { SW: 100000 });
+  t.throws(() => enc({ SW: 8, SUB: 1, WIDE: 0 }), { instanceOf: RangeError, message: /signal SUB of message Ext .*is not present when SW is 8/ });
+  t.throws(() => enc({ SW: 7, SUB: 5, A: 1, WIDE: 0 }), { instanceOf: RangeError, message: /signal A of message Ext .*is not present when SUB is 5/ });
+});

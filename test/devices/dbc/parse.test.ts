@@ -154,7 +154,7 @@ VAL_ 1536 A Onoff ;
 SIG_VALTYPE_ 2147484672 F32 : 1;
 SIG_VALTYPE_ 1280 F64 : 2;
 SG_MUL_VAL_ 1792 S1 S0 1-1;
-SG_MUL_VAL_ 1792 X S1 2-2, 4-6;
+SG_MUL_VAL_ 1792 X S1 2-2, 4-6, 5-6;
 `;
   const db = parseDbc(text);
   t.deepEqual(db.warnings, []);
@@ -176,7 +176,65 @@ SG_MUL_VAL_ 1792 X S1 2-2, 4-6;
   t.is(s1.multiplexerSwitch, 'S0');
   const x = mux.signals[2]!;
   t.is(x.multiplexerSwitch, 'S1');
-  t.deepEqual(x.multiplexerIds, [2, 4, 5, 6]);
-  t.deepEqual(x.multiplexerRanges, [[2, 2], [4, 6]]);
+  t.deepEqual(x.multiplexerIds, [2, 4, 5, 6], 'overlapping ranges give each value once');
+  t.deepEqual(x.multiplexerRanges, [[2, 2], [4, 6], [5, 6]]);
   t.is(db.envVars[0]!.name, 'Env1');
+});
+
+test('sections the model does not carry are read past; node, env-var and database comments and attributes land on their objects', (t) => {
+  const text = `VERSION "2.0"
+NS_ :
+\tBA_DEF_REL_
+\tBU_SG_REL_
+BS_: 500 : 12,34
+BU_: ECU
+BO_ 100 M: 8 ECU
+ SG_ S : 0|8@1- (1,0) [0|0] "" ECU
+EV_ Env: 1 [0|10.5] "V" 0 7 DUMMY_NODE_VECTOR8000 ECU;
+ENVVAR_DATA_ Env: 8;
+SGTYPE_ T : 8@1+ (1,0) [0|0] "" 0, Vt;
+CM_ "the bus";
+CM_ BU_ ECU "the node";
+CM_ EV_ Env "the variable";
+BA_DEF_ "DBName" STRING ;
+BA_DEF_ BU_ "NodeLayer" HEX 0 255;
+BA_DEF_ SG_ "GenSigStartValue" FLOAT -1E+3 1E+3;
+BA_DEF_REL_ BU_SG_REL_ "Rel" INT 0 10;
+BA_DEF_DEF_REL_ "Rel" 3;
+BA_DEF_DEF_ "DBName" "";
+BA_ "DBName" "bus1";
+BA_ "NodeLayer" BU_ ECU 16;
+BA_ "GenSigStartValue" SG_ 100 S -2.5;
+BA_REL_ "Rel" BU_SG_REL_ ECU SG_ 100 S 5;
+BU_SG_REL_ ECU SG_ 100 S;
+CAT_DEF_ 1 "Cat" 0;
+FILTER 0 ;
+VAL_ 100 S -1 "minus one" -128 "lowest" ;
+VAL_ Env 0 "off" 1 "on" ;
+`;
+  const db = parseDbc(text, { file: 'many.dbc' });
+  t.deepEqual(db.warnings, []);
+  t.is(db.version, '2.0');
+  t.is(db.comments.database, 'the bus');
+  t.is(db.comments.envVars.get('Env'), 'the variable');
+  t.is(db.nodes[0]!.comment, 'the node');
+  t.is(db.nodes[0]!.attributes.get('NodeLayer'), 16);
+  t.is(db.attributes.database.get('DBName'), 'bus1');
+  t.like(db.attributes.definitions.get('GenSigStartValue'), { objectType: 'signal', valueType: 'FLOAT', min: -1000, max: 1000 });
+  const s = db.messageByName('M')!.signals[0]!;
+  t.is(s.initialRaw, -2.5);
+  t.is(s.choices?.get(-1), 'minus one');
+  t.is(s.choices?.get(-128), 'lowest');
+  t.like(db.envVars[0], { name: 'Env', type: 1, min: 0, max: 10.5, unit: 'V', initial: 0, id: 7, accessNodes: ['ECU'] });
+});
+
+test('a damaged line in a real DBC is reported with that file and line', (t) => {
+  const text = dbcText(readFileSync(dbcPath('foxbms.dbc')));
+  const lines = text.split('\n');
+  const n = lines.findIndex((l) => l.startsWith('SG_ CellVoltage_005 '));
+  lines[n] = lines[n]!.replace('@0+', '@0');
+  const err = t.throws(() => parseDbc(lines.join('\n'), { file: 'foxbms.dbc' }), { instanceOf: DbcParseError });
+  t.is(err.line, n + 1);
+  t.regex(err.message, new RegExp(`^foxbms\\.dbc:${n + 1}:\\d+: expected '\\+' \\(unsigned\\) or '-' \\(signed\\) of signal CellVoltage_005`));
+  t.throws(() => parseDbc(' SG_ S : 0|8@1+ (1,0) [0|0] "" N\n', { file: 'z.dbc' }), { message: /^z\.dbc:1:2: expected a BO_ message before its SG_ signals/ });
 });

@@ -5,12 +5,13 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { nobleBackend } from '../../../ledger/signers/noble.ts';
 import { pickBackend } from '../../../ledger/signers/pick.ts';
+import { opensslVerifyBackend } from '../../../ledger/signers/openssl-verify.ts';
 import type { Curve, SignerBackend } from '../../../ledger/signers/backend.ts';
 
 interface VectorFile {
   curve: Curve;
   signatures: { privateKey: string; publicKey: string; message: string; digest: string; sig: string }[];
-  tests: { tcId: number; comment: string; publicKey: string; digest: string; sig: string; result: 'valid' | 'invalid'; flags: string[] }[];
+  tests: { tcId: number; comment: string; publicKey: string; digest: string; message: string; sig: string; result: 'valid' | 'invalid'; flags: string[] }[];
 }
 
 const load = (name: string) => JSON.parse(readFileSync(new URL(`../../vectors/${name}`, import.meta.url), 'utf8')) as VectorFile;
@@ -19,9 +20,9 @@ const hx = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 async function backendsFor(curve: Curve): Promise<SignerBackend[]> {
-  const list = [nobleBackend(curve)];
+  const list = [nobleBackend(curve), opensslVerifyBackend(curve)];
   const picked = (await pickBackend(curve, { prefer: '' })).backend;
-  if (picked !== list[0]) list.push(picked);
+  if (!list.includes(picked)) list.push(picked);
   return list;
 }
 
@@ -36,8 +37,9 @@ for (const file of files) {
     }
   });
 
-  test(`${file.curve}: every backend's verify gives the expected result on each test case`, async (t) => {
+  test(`${file.curve}: every backend's verify (and verifyMessage) gives the expected result on each test case`, async (t) => {
     t.true(file.tests.some((c) => c.flags.includes('HighS')));
+    t.true((await backendsFor(file.curve)).some((b) => b.verifyMessage !== undefined));
     for (const b of await backendsFor(file.curve)) {
       for (const c of file.tests) {
         let got: boolean | string;
@@ -47,6 +49,15 @@ for (const file of files) {
           got = `threw ${(err as Error).message}`;
         }
         t.is(got, c.result === 'valid', `${b.name} tc ${c.tcId}: ${c.comment}`);
+        if (b.verifyMessage) {
+          let viaMessage: boolean | string;
+          try {
+            viaMessage = b.verifyMessage(hx(c.sig), hx(c.message), hx(c.publicKey));
+          } catch (err) {
+            viaMessage = `threw ${(err as Error).message}`;
+          }
+          t.is(viaMessage, c.result === 'valid', `${b.name} verifyMessage tc ${c.tcId}: ${c.comment}`);
+        }
       }
     }
   });

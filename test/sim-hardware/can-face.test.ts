@@ -4,8 +4,7 @@ import { CanBmsDriver } from '../../devices/bms/can-bms-driver.ts';
 import { VOLTRAIL_DBC_PATH, VOLTRAIL_RULES } from '../../devices/bms/profiles/voltrail.ts';
 import { VirtualCanHub } from '../../hal/can/virtual.ts';
 import { ManualClock } from '../../hal/clock.ts';
-import { voltrailCanRig } from '../../sim-hardware/rigs/voltrail-can-rig.ts';
-import { constantCurrent } from '../../sim-hardware/plant/profiles.ts';
+import { startSimRig } from '../../sim-hardware/sim-rig.ts';
 
 const settle = () => new Promise((r) => setImmediate(r));
 
@@ -13,7 +12,8 @@ test('the driver reads the simulated BMS over a virtual bus, within the DBC reso
   const db = await loadDbc(VOLTRAIL_DBC_PATH);
   const hub = new VirtualCanHub();
   const clock = new ManualClock();
-  const rig = voltrailCanRig({ bus: hub.open(), db, cells: 20, seed: 7, profile: constantCurrent(30) });
+  const rig = await startSimRig({ bms: 'voltrail', canBus: hub.open(), cells: 20, seed: 7, profile: 'cc:30', clock, maxStepS: 0.05 });
+  t.teardown(() => rig.close());
   const driver = new CanBmsDriver({ source: 'voltrail', bus: hub.open(), db, rules: VOLTRAIL_RULES, clock });
   const ac = new AbortController();
   const reading = driver.start(ac.signal);
@@ -33,7 +33,7 @@ test('the driver reads the simulated BMS over a virtual bus, within the DBC reso
   t.true(s.currentA! > 29 && s.currentA! < 31, 'a 30 A discharge reads as positive current');
   t.is(s.contactorClosed, true);
   t.is(driver.counters.rejected, 0);
-  t.true(rig.face.counters.sent > 100);
+  t.true(rig.canFace!.counters.sent > 100);
   ac.abort();
   await reading;
 });
@@ -42,8 +42,9 @@ test('corrupted frames are counted by the face; truncated ones are rejected by t
   const db = await loadDbc(VOLTRAIL_DBC_PATH);
   const hub = new VirtualCanHub();
   const clock = new ManualClock();
-  const rig = voltrailCanRig({ bus: hub.open(), db, cells: 12, seed: 3 });
-  rig.face.faults.corruptRate = 0.3;
+  const rig = await startSimRig({ bms: 'voltrail', canBus: hub.open(), cells: 12, seed: 3, profile: 'urban', clock, maxStepS: 0.05 });
+  t.teardown(() => rig.close());
+  rig.faults.can.corruptionProbability = 0.3;
   const driver = new CanBmsDriver({ source: 'voltrail', bus: hub.open(), db, rules: VOLTRAIL_RULES, clock });
   const ac = new AbortController();
   const reading = driver.start(ac.signal);
@@ -51,7 +52,7 @@ test('corrupted frames are counted by the face; truncated ones are rejected by t
     rig.sim.advance(0.1);
     await settle();
   }
-  t.true(rig.face.counters.corrupted > 10);
+  t.true(rig.canFace!.counters.corrupted > 10);
   t.true(driver.counters.rejected > 0);
   t.true(driver.counters.decoded > 0);
   ac.abort();
