@@ -20,6 +20,9 @@ export interface CanBmsDriverOptions {
   staleMargin?: number;
   /** Cycle time assumed for messages whose DBC gives none, ms (default 1000). */
   defaultCycleMs?: number;
+  /** How many cells and temperature sensors the pack has, when no signal says so (trims the
+   * arrays and makes a partial set wait for the rest). */
+  counts?: Partial<Record<'cellVoltagesMv' | 'temperaturesC', number>>;
 }
 
 export interface DriverCounters {
@@ -32,10 +35,16 @@ export interface DriverCounters {
   lastError?: string;
 }
 
+/** raw * factor in binary floating point leaves noise (4027 * 0.1 = 402.70000000000005): 12
+ * significant digits are far beyond any BMS's resolution and give the decimal value back. */
+const clean = (v: number) => Number(v.toPrecision(12));
+
 interface Sample {
   v: number;
   t: number;
   periodMs: number;
+  /** False when the value is the BMS's placeholder, not a measurement. */
+  measured?: boolean;
 }
 
 export class CanBmsDriver {
@@ -49,7 +58,8 @@ export class CanBmsDriver {
   #scalars = new Map<SnapshotField, Sample>();
   #cells = new Map<number, Sample>();
   #temps = new Map<number, Sample>();
-  #faults = new Map<string, Sample>();
+  /** Per signal (several signals may raise the same fault): the fault name and the last sample. */
+  #faults = new Map<string, { name: string; s: Sample }>();
   #balancing = new Map<number, Sample>();
   #contactor: Sample | undefined;
   #counts: Partial<Record<'cellVoltagesMv' | 'temperaturesC', number>> = {};
@@ -62,6 +72,7 @@ export class CanBmsDriver {
     this.#map = compileRules(opts.db, opts.rules);
     this.#margin = opts.staleMargin ?? 3;
     this.#defaultCycle = opts.defaultCycleMs ?? 1000;
+    this.#counts = { ...opts.counts };
     if (this.#map.size === 0) {
       throw new RangeError(`${opts.source}: no signal of the DBC matches the profile's rules; check the DBC file and the mapping`);
     }
@@ -108,20 +119,20 @@ export class CanBmsDriver {
     for (const { signal, target } of entry.signals) {
       const raw = values[signal];
       if (typeof raw !== 'number') continue;
-      this.#store(target, raw, t, periodMs, entry.message.signals.find((s) => s.name === signal)?.choices);
+      this.#store(target, raw, t, periodMs, entry.message.signals.find((s) => s.name === signal)?.choices, `${entry.message.name}.${signal}`);
     }
   }
 
-  #store(target: SignalTarget, raw: number, t: number, periodMs: number, choices?: ReadonlyMap<number, string>): void {
+  #store(target: SignalTarget, raw: number, t: number, periodMs: number, choices: ReadonlyMap<number, string> | undefined, key: string): void {
     switch (target.field) {
       case 'cellVoltagesMv':
       case 'temperaturesC': {
-        const v = raw * (target.scale ?? 1) + (target.offset ?? 0);
+        const v = clean(raw * (target.scale ?? 1) + (target.offset ?? 0));
         (target.field === 'cellVoltagesMv' ? this.#cells : this.#temps).set(target.index, { v, t, periodMs });
         return;
       }
       case 'fault':
-        this.#faults.set(target.name, { v: raw, t, periodMs });
+        this.#faults.set(key, { name: target.name, s: { v: raw, t, periodMs } });
         return;
       case 'contactorClosed': {
         const closed = target.closedWhen.includes(raw) || target.closedWhen.includes(choices?.get(raw) ?? '');
@@ -138,8 +149,11 @@ export class CanBmsDriver {
           this.#balancing.set(target.firstCell + k, { v: bit, t, periodMs });
         }
         return;
-      default:
-        this.#scalars.set(target.field, { v: raw * (target.scale ?? 1) + (target.offset ?? 0), t, periodMs });
+      default: {
+        const v = clean(raw * (target.scale ?? 1) + (target.offset ?? 0));
+        const placeholder = target.placeholder !== undefined && Math.abs(v - target.placeholder) < 1e-9;
+        this.#scalars.set(target.field, { v, t, periodMs, ...(placeholder ? { measured: false } : {}) });
+      }
     }
   }
 
@@ -155,6 +169,7 @@ export class CanBmsDriver {
       if (!samples.length) return;
       const oldest = samples.reduce((a, b) => (a.t < b.t ? a : b));
       snap.meta[field] = { t: oldest.t, stale: samples.some((s) => this.#isStale(s, now)), source: this.source };
+      if (samples.some((s) => s.measured === false)) snap.meta[field]!.measured = false;
     };
     for (const [field, s] of this.#scalars) {
       (snap as unknown as Record<string, number | null>)[field] = s.v;
@@ -183,8 +198,8 @@ export class CanBmsDriver {
       meta(field, used);
     }
     if (this.#faults.size) {
-      for (const [name, s] of this.#faults) if (s.v !== 0) snap.faults[name as keyof typeof snap.faults] = true;
-      meta('faults', [...this.#faults.values()]);
+      for (const { name, s } of this.#faults.values()) if (s.v !== 0) snap.faults[name as keyof typeof snap.faults] = true;
+      meta('faults', [...this.#faults.values()].map((f) => f.s));
     }
     if (this.#contactor) {
       snap.contactorClosed = this.#contactor.v === 1;

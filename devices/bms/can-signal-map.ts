@@ -11,8 +11,10 @@ export type ScalarField = Extract<
 >;
 
 export type SignalTarget =
-  /** A scalar: canonical value = decoded value * scale + offset. */
-  | { field: ScalarField; scale?: number; offset?: number }
+  /** A scalar: canonical value = decoded value * scale + offset. A BMS that fills a field it does
+   * not measure with a fixed value (SoH stuck at 100) names it as `placeholder`: that value is
+   * reported with `meta.measured = false`. */
+  | { field: ScalarField; scale?: number; offset?: number; placeholder?: number }
   /** One element of a per-cell or per-sensor array (index from 0). */
   | { field: 'cellVoltagesMv' | 'temperaturesC'; index: number; scale?: number; offset?: number }
   /** A fault flag: raised while the signal is non-zero. */

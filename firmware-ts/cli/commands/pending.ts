@@ -7,7 +7,6 @@ const PENDING: [name: string, description: string][] = [
   ['can', 'read, send and decode CAN traffic (dump, send, decode)'],
   ['run', 'run the runtime (--sim: against the built-in simulator)'],
   ['ledger', 'verify, inspect, prove and export the ledger'],
-  ['bms', 'read a BMS once or live (bms read)'],
   ['hil', 'run hardware-in-the-loop scenarios (hil run)'],
   ['fleet', 'fleet authority: init, sign, revoke'],
   ['provision', 'provision this board onto a battery'],
