@@ -1,5 +1,6 @@
 // `voltrail sim` as a user runs it: one JSON ready line with the pty paths, a serialport client
-// querying the emulated BMS on it, Ctrl-C stopping it cleanly; CAN kinds answer "not yet".
+// querying the emulated BMS on it, Ctrl-C stopping it cleanly; python-can reading the CAN kinds
+// through the emulated slcan adapter.
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -128,7 +129,7 @@ test.serial('CAN kinds, the slcan pty and oversize packs get plain errors', asyn
     runCli(['sim', '--cells', '4', '--fault', 'openWire:cell=9']),
   ]);
   t.is(fox.code, 2);
-  t.regex(fox.stderr, /not yet available/);
+  t.regex(fox.stderr, /--bms foxbms .*add --dbc FILE/);
   t.is(slcan.code, 2);
   t.regex(slcan.stderr, /--slcan-pty: the jbd BMS speaks UART; use --serial-pty/);
   t.is(big.code, 1);
