@@ -128,7 +128,7 @@ print(sorted(ids), round(v, 2))`;
 });
 
 test.serial('voltrail sim --bms foxbms --dbc with IVT-S and iso165: python-can reads foxBMS frames through the emulated adapter', async (t) => {
-  const s = await startSim(['--bms', 'foxbms', '--dbc', FOX_DBC, '--ivt-dbc', IVT_DBC, '--imd-dbc', IMD_DBC, '--slcan-pty', '--cells', '10', '--seed', '4', '--profile', 'cc:15', '--speed', '4']);
+  const s = await startSim(['--bms', 'foxbms', '--dbc', FOX_DBC, '--ivt-dbc', IVT_DBC, '--imd-dbc', IMD_DBC, '--slcan-pty', '--cells', '10', '--seed', '4', '--profile', 'cc:15', '--speed', '2']);
   try {
     t.regex(s.ready.slcanPty ?? '', /^\/dev\/pts\/\d+$/);
     t.like(s.ready as unknown as Record<string, unknown>, { bms: 'foxbms', ivt: true, imd: true });
@@ -138,7 +138,7 @@ test.serial('voltrail sim --bms foxbms --dbc with IVT-S and iso165: python-can r
 import can, sys, time, json
 bus = can.Bus(interface='slcan', channel=sys.argv[1], bitrate=500000, sleep_after_open=0)
 frames = []; muxes = set(); ids = set(); volts = None
-end = time.time() + 8
+end = time.time() + 45
 while time.time() < end and not ({0x233, 0x521, 0x37} <= ids and {0, 1, 2} <= muxes):
     m = bus.recv(0.5)
     if m is None: continue
@@ -150,7 +150,7 @@ while time.time() < end and not ({0x233, 0x521, 0x37} <= ids and {0, 1, 2} <= mu
         if raw >= 0x4000: raw -= 0x8000
         volts = raw * 0.1
 bus.shutdown()
-print(json.dumps({"volts": volts, "frames": frames}))`;
+print(json.dumps({"volts": volts, "frames": frames, "muxes": sorted(muxes)}))`;
     const out = await new Promise<string>((resolve, reject) => {
       const p = spawn('/usr/bin/python3', ['-c', py, s.ready.slcanPty!], { stdio: ['ignore', 'pipe', 'pipe'] });
       let o = '';
@@ -159,7 +159,8 @@ print(json.dumps({"volts": volts, "frames": frames}))`;
       p.stderr.setEncoding('utf8').on('data', (d: string) => (e += d));
       p.on('close', (code) => (code === 0 ? resolve(o.trim()) : reject(new Error(e))));
     });
-    const got = JSON.parse(out) as { volts: number | null; frames: [number, string][] };
+    const got = JSON.parse(out) as { volts: number | null; frames: [number, string][]; muxes: number[] };
+    t.deepEqual(got.muxes, [0, 1, 2], `cell-voltage mux values seen in ${got.frames.length} frames`);
     t.true(got.volts !== null && got.volts > 10 * 3.4 && got.volts < 10 * 4.2, `pack voltage decoded by python: ${got.volts} V`);
     const db = await loadDbc(FOX_DBC);
     const decoded = got.frames.map(([id, hex]) => decodeFrame(db, canFrame({ id, data: Buffer.from(hex, 'hex') }), { choices: false })).filter((d) => d !== undefined);

@@ -64,6 +64,11 @@ test('current, voltages and power match the plant within the shunt resolution; d
   t.true(counts.every((c, i) => c === i % 16));
   t.is(lastI.IVT_Result_I_OCS, 0);
   t.is(lastI.IVT_Result_I_System_Error, 0);
+  // foxBMS 2 reads the same frames with its own copy of the layout (CS_IsabellenhuetteIvtString0Curr).
+  const fox = await loadDbc(FOX);
+  const viaFox = decodeFrame(fox, b.frames.filter((f) => f.id === 0x521).at(-1)!)!;
+  t.is(viaFox.name, 'CS_IsabellenhuetteIvtString0Curr');
+  t.is(viaFox.signals.IVT_Result_I, lastI.IVT_Result_I);
 });
 
 test('charging reads negative; a reversed shunt reads the other way', async (t) => {
