@@ -22,6 +22,7 @@ const PARAMS: Record<Fault['kind'], readonly string[]> = {
   serialDisconnect: [],
   clockJump: ['ms'],
   powerLoss: [],
+  insulationFault: ['ohms'],
   canFrameLoss: ['probability'],
   canCorruption: ['probability'],
   canBusOff: [],

@@ -8,7 +8,8 @@
 // drop the frame with probability `frameLossProbability`, flip one random data bit with
 // probability `corruptionProbability` (a corrupted frame that passed the CRC, i.e. what reaches
 // the application), and send nothing while `busOff` is true (raising a bus-off error on the
-// virtual bus). UART faces read `injector.serial` the same way.
+// virtual bus). UART faces read `injector.serial` the same way. The rig gives the same state to
+// every simulated node on its bus (BMS face, IVT-S, iso165), so bus-off silences them all.
 import { Rng } from './rng.ts';
 import type { SimulatedBms } from './bms/simulated-bms.ts';
 import type { SimDevice, Simulation } from './simulation.ts';
@@ -41,6 +42,9 @@ export type Fault =
   | { kind: 'clockJump'; ms: number }
   /** The BMS board loses its supply. */
   | { kind: 'powerLoss' }
+  /** The pack's insulation to chassis drops to `ohms` (a wet connector, damaged cable sheath):
+   * what the insulation monitor (iso165) reports. */
+  | { kind: 'insulationFault'; ohms: number }
   | { kind: 'canFrameLoss'; probability: number }
   | { kind: 'canCorruption'; probability: number }
   | { kind: 'canBusOff' };
@@ -235,6 +239,12 @@ export class FaultInjector implements SimDevice {
         const bms = this.#needBms(f.kind);
         bms.setPowered(false);
         return () => bms.setPowered(true);
+      }
+      case 'insulationFault': {
+        if (!(f.ohms > 0)) throw new RangeError(`fault insulationFault: ohms must be positive, got ${f.ohms}`);
+        const before = pack.insulationOhm;
+        pack.insulationOhm = f.ohms;
+        return () => void (pack.insulationOhm = before);
       }
       case 'canFrameLoss':
         this.can.frameLossProbability = f.probability;

@@ -19,6 +19,9 @@ import type { CanBus } from '../hal/can/bus.ts';
 import { VirtualCanHub } from '../hal/can/virtual.ts';
 import { loadDbc } from '../devices/dbc/index.ts';
 import { VoltrailBmsCanFace } from './can/voltrail-bms-can.ts';
+import { FoxbmsCanFace } from './can/foxbms-can.ts';
+import { IvtSSensor } from './can/ivt-s-can.ts';
+import { Iso165Imd } from './can/iso165-can.ts';
 import { SlcanAdapter } from './slcan-adapter.ts';
 
 /** The voltrail reference BMS's message set: a data file of devices/ (read, not imported). */
@@ -27,7 +30,7 @@ export const VOLTRAIL_DBC_FILE = fileURLToPath(new URL('../devices/bms/voltrail.
 export type BmsKind = 'jbd' | 'daly' | 'foxbms' | 'voltrail';
 /** The BMS kinds that speak UART, and those that speak CAN. */
 export const UART_BMS: readonly BmsKind[] = ['jbd', 'daly'];
-export const CAN_BMS: readonly BmsKind[] = ['voltrail'];
+export const CAN_BMS: readonly BmsKind[] = ['voltrail', 'foxbms'];
 
 export interface SimRigOptions {
   bms?: BmsKind;
@@ -45,6 +48,13 @@ export interface SimRigOptions {
   canBus?: CanBus;
   /** Serve the CAN bus through an emulated slcan USB adapter on a pty, for other processes. */
   slcanPty?: boolean;
+  /** The foxBMS 2 DBC (foxbms.dbc) the foxBMS face encodes with; required for bms 'foxbms'. */
+  dbcPath?: string;
+  /** Add an Isabellenhuette IVT-S current sensor to the CAN bus, encoding with this DBC (the
+   * vendor's IVT-S file). Any CAN BMS. */
+  ivtDbcPath?: string;
+  /** Add a Bender iso165C insulation monitor to the CAN bus, with this DBC (iso165_IMD.dbc). */
+  imdDbcPath?: string;
   /** Faults to schedule (see fault-spec.ts for the text form). */
   faults?: readonly ScheduledFault[];
   /** Base clock (default systemClock); wrapped so clock-jump faults can move its wall time. */
@@ -60,7 +70,10 @@ export interface SimRig {
   readonly clock: OffsetClock;
   readonly firmata: FirmataBoard | null;
   /** The CAN face of a CAN BMS (what it sent, its counters), or null for a UART BMS. */
-  readonly canFace: VoltrailBmsCanFace | null;
+  readonly canFace: VoltrailBmsCanFace | FoxbmsCanFace | null;
+  /** The CAN sensors, when asked for. */
+  readonly ivt: IvtSSensor | null;
+  readonly imd: Iso165Imd | null;
   /** Host ends of the ptys, for voltrail or any other tool. */
   readonly serialPty: string | null;
   readonly firmataPty: string | null;
@@ -75,6 +88,10 @@ export async function startSimRig(o: SimRigOptions = {}): Promise<SimRig> {
   }
   if (o.serialPty && !UART_BMS.includes(kind)) throw new RangeError(`serialPty: the ${kind} BMS speaks CAN, not UART; ask for slcanPty`);
   if (o.slcanPty && !CAN_BMS.includes(kind)) throw new RangeError(`slcanPty: the ${kind} BMS speaks UART, not CAN; ask for serialPty`);
+  if (kind === 'foxbms' && !o.dbcPath) throw new TypeError("dbcPath: the foxBMS face needs foxBMS 2's foxbms.dbc; give its path");
+  if ((o.ivtDbcPath || o.imdDbcPath) && !CAN_BMS.includes(kind)) {
+    throw new RangeError(`${o.ivtDbcPath ? 'ivtDbcPath' : 'imdDbcPath'}: the IVT-S and iso165 sit on a CAN bus; the ${kind} BMS speaks UART (use voltrail or foxbms)`);
+  }
   const seed = o.seed ?? 1;
   const pack = new Pack({ cells: o.cells ?? 16, chemistry: o.chemistry ?? 'nmc', seed, soc: o.soc ?? 0.8, ambientC: o.ambientC ?? 25 });
   const bms = new SimulatedBms(pack, { seed });
@@ -98,13 +115,52 @@ export async function startSimRig(o: SimRigOptions = {}): Promise<SimRig> {
     let serialPty: string | null = null;
     let firmataPty: string | null = null;
     let firmata: FirmataBoard | null = null;
-    let canFace: VoltrailBmsCanFace | null = null;
+    let canFace: VoltrailBmsCanFace | FoxbmsCanFace | null = null;
+    let ivt: IvtSSensor | null = null;
+    let imd: Iso165Imd | null = null;
     let slcanPty: string | null = null;
     if (CAN_BMS.includes(kind)) {
       const hub = o.canBus ? undefined : new VirtualCanHub();
       const bus = o.canBus ?? hub!.open({ name: 'bms' });
-      canFace = new VoltrailBmsCanFace({ bms, bus, db: await loadDbc(VOLTRAIL_DBC_FILE), seed, faults: faults.can });
+      // Each simulated node has its own place on the hub (and so hears the others), or shares
+      // the bus it was given. The injector's CAN state is the bus's: it reaches every node.
+      const node = (name: string) => {
+        if (!hub) return bus;
+        const b = hub.open({ name });
+        closers.push(() => b.close());
+        return b;
+      };
+      if (o.imdDbcPath) {
+        imd = new Iso165Imd({ pack, bus: node('imd'), db: await loadDbc(o.imdDbcPath), seed, faults: faults.can });
+        sim.attach(imd);
+        void imd.listen();
+      }
+      const imdRef = imd;
+      if (kind === 'foxbms') {
+        const trip = (name: string) => bms.protections.find((p) => p.name === name)!.limit.trip;
+        canFace = new FoxbmsCanFace({
+          bms,
+          bus,
+          db: await loadDbc(o.dbcPath!),
+          seed,
+          faults: faults.can,
+          limits: {
+            maxChargeCurrentA: trip('chargeOverCurrent'),
+            maxDischargeCurrentA: trip('dischargeOverCurrent'),
+            maxPackVoltageV: trip('packOverVoltage'),
+            minPackVoltageV: trip('packUnderVoltage'),
+          },
+          // The BMS knows the insulation only as its IMD reports it on the bus.
+          insulation: () => imdRef?.lastInfo ?? null,
+        });
+      } else {
+        canFace = new VoltrailBmsCanFace({ bms, bus, db: await loadDbc(VOLTRAIL_DBC_FILE), seed, faults: faults.can });
+      }
       sim.attach(canFace);
+      if (o.ivtDbcPath) {
+        ivt = new IvtSSensor({ pack, bus: node('ivt'), db: await loadDbc(o.ivtDbcPath), seed, faults: faults.can });
+        sim.attach(ivt);
+      }
       if (o.slcanPty) {
         if (!hub) throw new RangeError('slcanPty: serves the simulator\'s own bus; do not pass canBus with it');
         const pty = await openPtyPair();
@@ -135,7 +191,7 @@ export async function startSimRig(o: SimRigOptions = {}): Promise<SimRig> {
       closers.push(() => dev.close());
       firmataPty = pty.host;
     }
-    return { pack, bms, faults, sim, clock, firmata, canFace, serialPty, firmataPty, slcanPty, close };
+    return { pack, bms, faults, sim, clock, firmata, canFace, ivt, imd, serialPty, firmataPty, slcanPty, close };
   } catch (err) {
     await close();
     throw err;

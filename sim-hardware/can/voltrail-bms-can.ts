@@ -5,11 +5,11 @@
 // loss, corruption (a flipped bit, so a receiver sees a wrong but well-formed frame, or a
 // wrong length), and bus-off (silence until cleared), as the fault injector's `can` state says.
 import type { CanBus } from '../../hal/can/bus.ts';
-import { canFrame, type CanFrame } from '../../hal/can/frame.ts';
+import type { CanFrame } from '../../hal/can/frame.ts';
 import { encodeMessage, type DbcDatabase, type SignalValue } from '../../devices/dbc/index.ts';
 import type { BmsReadings } from '../bms/simulated-bms.ts';
 import type { SimDevice } from '../simulation.ts';
-import { Rng } from '../rng.ts';
+import { CanWire, type CanFaceCounters } from './can-wire.ts';
 import type { CanFaultState } from '../faults.ts';
 
 export interface BmsReadingSource {
@@ -17,12 +17,7 @@ export interface BmsReadingSource {
   readonly powered: boolean;
 }
 
-export interface CanFaceCounters {
-  sent: number;
-  dropped: number;
-  corrupted: number;
-  sendErrors: number;
-}
+export type { CanFaceCounters } from './can-wire.ts';
 
 const FAULT_SIGNALS: Record<string, string> = {
   cellOverVoltage: 'CellOverVoltage',
@@ -43,27 +38,26 @@ const FAULT_SIGNALS: Record<string, string> = {
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
 export class VoltrailBmsCanFace implements SimDevice {
-  readonly counters: CanFaceCounters = { sent: 0, dropped: 0, corrupted: 0, sendErrors: 0 };
+  readonly counters: CanFaceCounters;
   /** Wire faults, usually the fault injector's `can` state: loss, corruption (a flipped bit or a
    * truncated frame) and bus-off. */
   readonly faults: CanFaultState;
   /** The readings each message was last encoded from: what a receiver should have decoded. */
   readonly lastSent = new Map<string, BmsReadings>();
   #bms: BmsReadingSource;
-  #bus: CanBus;
+  #wire: CanWire;
   #db: DbcDatabase;
-  #rng: Rng;
   /** Simulated seconds until each message is due. */
   #due = new Map<string, number>();
   #statusCounter = 0;
   #faultCounter = 0;
 
   constructor(opts: { bms: BmsReadingSource; bus: CanBus; db: DbcDatabase; seed?: number; faults?: CanFaultState }) {
-    this.faults = opts.faults ?? { frameLossProbability: 0, corruptionProbability: 0, busOff: false };
+    this.#wire = new CanWire(opts.bus, { seed: opts.seed, stream: 300, faults: opts.faults });
+    this.faults = this.#wire.faults;
+    this.counters = this.#wire.counters;
     this.#bms = opts.bms;
-    this.#bus = opts.bus;
     this.#db = opts.db;
-    this.#rng = new Rng(opts.seed ?? 1).fork(300);
     for (const m of this.#db.messages) if (m.cycleTimeMs) this.#due.set(m.name, 0);
   }
 
@@ -167,29 +161,6 @@ export class VoltrailBmsCanFace implements SimDevice {
   }
 
   #transmit(frame: CanFrame): void {
-    if (this.faults.busOff) {
-      this.counters.dropped++;
-      return;
-    }
-    if (this.faults.frameLossProbability > 0 && this.#rng.next() < this.faults.frameLossProbability) {
-      this.counters.dropped++;
-      return;
-    }
-    let out = frame;
-    if (this.faults.corruptionProbability > 0 && this.#rng.next() < this.faults.corruptionProbability) {
-      this.counters.corrupted++;
-      const data = Uint8Array.from(frame.data);
-      if (this.#rng.next() < 0.5 && data.length > 1) {
-        out = canFrame({ id: frame.id, extended: frame.extended, data: data.subarray(0, data.length - 1) });
-      } else {
-        const bit = Math.floor(this.#rng.next() * data.length * 8);
-        data[bit >> 3]! ^= 1 << (bit & 7);
-        out = canFrame({ id: frame.id, extended: frame.extended, data });
-      }
-    }
-    this.#bus.send(out).then(
-      () => this.counters.sent++,
-      () => this.counters.sendErrors++,
-    );
+    this.#wire.transmit(frame);
   }
 }

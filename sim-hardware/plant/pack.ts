@@ -118,6 +118,9 @@ export class Pack {
   readonly leakOhm: Float64Array;
   /** External heat into each cell, W (a heater, a neighbouring fire: a fault input). */
   readonly extraHeatW: Float64Array;
+  /** Insulation resistance between the HV conductors and the chassis, ohms: what an insulation
+   * monitor measures. Healthy packs are in the megaohms; the `insulationFault` fault lowers it. */
+  insulationOhm = 5e6;
 
   timeS = 0;
   currentA = 0;

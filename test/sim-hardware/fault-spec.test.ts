@@ -31,3 +31,17 @@ test('bad specs say what is wrong', (t) => {
   t.throws(() => parseFaultSpec('ambient:celsius=hot'), { message: /not a number/ });
   t.throws(() => parseFaultSpec('powerLoss@soon'), { message: /write <kind>/ });
 });
+
+test('insulationFault lowers the plant insulation for its duration, then restores it', (t) => {
+  const f = parseFaultSpec('insulationFault:ohms=50000@1+2');
+  t.deepEqual(f, { fault: { kind: 'insulationFault', ohms: 50000 }, at: 1, durationS: 2 });
+  const pack = new Pack({ cells: 4, chemistry: 'nmc', seed: 1 });
+  const sim = new Simulation({ pack, maxStepS: 0.5 });
+  sim.attach(new FaultInjector().schedule(f));
+  t.is(pack.insulationOhm, 5e6, 'healthy by default: 5 MOhm');
+  sim.advance(1.5);
+  t.is(pack.insulationOhm, 50000);
+  sim.advance(2);
+  t.is(pack.insulationOhm, 5e6);
+  t.throws(() => parseFaultSpec('insulationFault'), { message: /insulationFault needs ohms=/ });
+});

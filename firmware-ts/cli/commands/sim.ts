@@ -2,6 +2,7 @@
 // for on pseudo-terminals. When ready it prints ONE JSON line on stdout with the pty paths to
 // point voltrail or any other tool at; while it runs, a live status line on stderr (on a TTY);
 // Ctrl-C (SIGINT) or SIGTERM stops it cleanly. The simulator is loaded only when this runs.
+import { existsSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { parseNonNegativeInt, parsePositiveNumber } from '../parse.ts';
@@ -11,6 +12,9 @@ interface SimOptions {
   serialPty?: boolean;
   firmataPty?: boolean;
   slcanPty?: boolean;
+  dbc?: string;
+  ivtDbc?: string;
+  imdDbc?: string;
   cells: number;
   chemistry: 'nmc' | 'lfp';
   speed: number;
@@ -47,6 +51,9 @@ export function registerSim(program: Command): void {
     .option('--serial-pty', 'serve the BMS UART protocol (jbd, daly) on a pseudo-terminal (the default when no other interface is asked for)')
     .option('--firmata-pty', 'serve a Firmata board (thermistors on A0.., contactor relay on D7, LED on D13) on a pseudo-terminal')
     .option('--slcan-pty', 'serve the CAN bus through an emulated slcan adapter on a pseudo-terminal (CAN BMS kinds)')
+    .option('--dbc <file>', "the foxBMS 2 message set (foxBMS 2's foxbms.dbc) the foxbms BMS sends with; required with --bms foxbms")
+    .option('--ivt-dbc <file>', "add an Isabellenhuette IVT-S current sensor to the CAN bus, encoding with this DBC (the vendor's IVT-S file)")
+    .option('--imd-dbc <file>', "add a Bender iso165C insulation monitor to the CAN bus, with this DBC (Bender's iso165_IMD.dbc)")
     .option('--cells <n>', 'series cells, 1-200 (JBD reports up to 32, Daly up to 48)', parseCells, 16)
     .addOption(new Option('--chemistry <chem>', 'cell chemistry').choices(['nmc', 'lfp']).default('nmc'))
     .option('--speed <x>', 'simulated seconds per real second', parsePositiveNumber, 1)
@@ -62,13 +69,19 @@ export function registerSim(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nPrints one JSON line when ready, e.g.\n  {"ready":true,"bms":"jbd","serialPty":"/dev/pts/5","firmataPty":null,...}\nthen runs until Ctrl-C.',
+      '\nCAN: --bms voltrail or --bms foxbms --dbc FILE, optionally with --ivt-dbc FILE and --imd-dbc FILE,\nreached from other processes with --slcan-pty.\n\nPrints one JSON line when ready, e.g.\n  {"ready":true,"bms":"jbd","serialPty":"/dev/pts/5","firmataPty":null,...}\nthen runs until Ctrl-C.',
     )
     .action(async (o: SimOptions) => {
-      if (o.bms === 'foxbms') {
-        throw new UserError('--bms foxbms is not yet available in this version of the simulator; use --bms voltrail (CAN), jbd or daly (UART).', 2);
+      const can = o.bms === 'voltrail' || o.bms === 'foxbms';
+      if (o.bms === 'foxbms' && !o.dbc) {
+        throw new UserError("--bms foxbms sends the foxBMS 2 message set from its DBC: add --dbc FILE (foxBMS 2's tools/dbc/foxbms.dbc).", 2);
       }
-      const can = o.bms === 'voltrail';
+      if (o.dbc && o.bms !== 'foxbms') throw new UserError(`--dbc: only --bms foxbms reads a DBC (the ${o.bms} BMS has its message set built in)`, 2);
+      for (const [flag, file] of [['--dbc', o.dbc], ['--ivt-dbc', o.ivtDbc], ['--imd-dbc', o.imdDbc]] as const) {
+        if (file === undefined) continue;
+        if (!can) throw new UserError(`${flag}: the IVT-S and iso165 sensors sit on a CAN bus; the ${o.bms} BMS speaks UART (use --bms voltrail or foxbms)`, 2);
+        if (!existsSync(file)) throw new UserError(`${flag} ${file}: no such file; give the path of the DBC file`, 2);
+      }
       if (can && o.serialPty) throw new UserError(`--serial-pty: the ${o.bms} BMS speaks CAN; use --slcan-pty to reach it from other processes`, 2);
       if (!can && o.slcanPty) throw new UserError(`--slcan-pty: the ${o.bms} BMS speaks UART; use --serial-pty`, 2);
       await runSim(o);
@@ -78,7 +91,7 @@ export function registerSim(program: Command): void {
 async function runSim(o: SimOptions): Promise<void> {
   const { startSimRig } = await import('../../../sim-hardware/sim-rig.ts');
   const { parseFaultSpec } = await import('../../../sim-hardware/fault-spec.ts');
-  const can = o.bms === 'voltrail';
+  const can = o.bms === 'voltrail' || o.bms === 'foxbms';
   const serialPty = !can && (o.serialPty || !o.firmataPty);
   const slcanPty = can && (o.slcanPty || !o.firmataPty);
   let rig;
@@ -96,12 +109,16 @@ async function runSim(o: SimOptions): Promise<void> {
       serialPty,
       slcanPty,
       firmataPty: !!o.firmataPty,
+      ...(o.dbc ? { dbcPath: o.dbc } : {}),
+      ...(o.ivtDbc ? { ivtDbcPath: o.ivtDbc } : {}),
+      ...(o.imdDbc ? { imdDbcPath: o.imdDbc } : {}),
       // CAN messages every 100 ms need plant steps finer than that.
       ...(can ? { maxStepS: 0.05 } : {}),
     });
   } catch (err) {
     if (err instanceof RangeError || err instanceof TypeError) throw new UserError(err.message);
     if (err instanceof Error && err.name === 'PtyError') throw new UserError(err.message);
+    if (err instanceof Error && err.name === 'DbcParseError') throw new UserError(`the DBC file could not be read: ${err.message}`);
     throw err;
   }
   const ac = new AbortController();
@@ -117,6 +134,8 @@ async function runSim(o: SimOptions): Promise<void> {
       firmataPty: rig.firmataPty,
       firmataBaud: rig.firmataPty ? 57600 : null,
       slcanPty: rig.slcanPty,
+      ivt: rig.ivt !== null,
+      imd: rig.imd !== null,
       cells: o.cells,
       chemistry: o.chemistry,
       seed: o.seed,
