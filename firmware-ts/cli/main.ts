@@ -11,6 +11,8 @@ import { registerLedger } from './commands/ledger.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerFleet } from './commands/fleet.ts';
+import { registerProvision } from './commands/provision.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -26,6 +28,8 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerBench(program);
   registerSim(program);
+  registerFleet(program);
+  registerProvision(program);
   registerPending(program);
   return program;
 }

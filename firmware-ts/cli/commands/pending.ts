@@ -9,8 +9,6 @@ const PENDING: [name: string, description: string][] = [
   ['ledger', 'verify, inspect, prove and export the ledger'],
   ['bms', 'read a BMS once or live (bms read)'],
   ['hil', 'run hardware-in-the-loop scenarios (hil run)'],
-  ['fleet', 'fleet authority: init, sign, revoke'],
-  ['provision', 'provision this board onto a battery'],
   ['status', "show the running instance's health"],
   ['doctor', 'check this board: config, key, certificate, devices, clock, ledger, uplink'],
   ['collect', 'fleet collector: receive, verify and store device records over MQTT'],
