@@ -12,14 +12,16 @@ import { loadKeyFile, writeKeyFile, type WriteKeyFileOptions } from '../../ledge
 import { Ledger } from '../../ledger/log/ledger.ts';
 import { SegmentLog } from '../../ledger/log/segment-log.ts';
 import { EntryKind } from '../../ledger/log/frame.ts';
-import { decodeCheckpoint } from '../../ledger/log/record.ts';
+import { decodeCheckpoint, decodeRecord } from '../../ledger/log/record.ts';
+import { decodeCbor } from '../../ledger/cbor/decode.ts';
+import { keyThumbprint } from '../../ledger/cose/key-thumbprint.ts';
 import { peekSign1Payload } from '../../ledger/identity/cose-peek.ts';
 import { makeCertificateRequest } from '../../ledger/identity/cert-request.ts';
 import { checkValidAt, verifyCertificate, type DeviceCertificate, type PublicKeyRef } from '../../ledger/identity/device-cert.ts';
 import type { BatteryData } from '../../ledger/identity/battery-data.ts';
 import { boardReplacedBody, keyRotatedBody, provisionedBody, EVENT_KEY_ROTATED, type BoardLink } from '../../ledger/identity/identity-events.ts';
 import { signRotation, type RotationReason } from '../../ledger/identity/rotation.ts';
-import { hex } from '../../ledger/identity/claims.ts';
+import { fromCoseKey, hex } from '../../ledger/identity/claims.ts';
 import { IdentityError } from '../../ledger/identity/identity-error.ts';
 import { ledgerDir, readIdentity, writeIdentity, type IdentityFile } from '../runtime/data-dir.ts';
 
@@ -71,6 +73,37 @@ export function certificateRequest(key: PrivateKey, batteryId: string, boardId: 
   return makeCertificateRequest({ key, batteryId, boardId, battery, time });
 }
 
+/**
+ * Whether a ledger folder already opens with a "provisioned" record: false for none (no folder,
+ * or empty), the kid (hex) of its signer, or 'other' for a ledger that starts otherwise.
+ */
+async function provisionedRecordOf(dir: string): Promise<false | string> {
+  if (!existsSync(dir)) return false;
+  const log = await SegmentLog.open(dir, { readOnly: true });
+  try {
+    for await (const e of log.entries()) {
+      if (e.kind !== EntryKind.signedRecord) return 'other';
+      const rec = decodeRecord(peekSign1Payload(e.payload), 'record 0');
+      if (rec.type !== 'provisioned') return 'other';
+      const d = rec.body instanceof Map ? rec.body.get(2) : undefined;
+      const cert = d instanceof Map ? d.get('certificate') : undefined;
+      if (!(cert instanceof Uint8Array)) return 'other';
+      return hex(decodeCertificateKid(cert));
+    }
+    return false;
+  } finally {
+    await log.close().catch(() => undefined);
+  }
+}
+
+/** The device kid a certificate binds, read without checking it (the caller compares it to its own key). */
+function decodeCertificateKid(cert: Uint8Array): Uint8Array {
+  const claims = decodeCbor(peekSign1Payload(cert));
+  const cnf = claims instanceof Map ? claims.get(8) : undefined;
+  const k = fromCoseKey(cnf instanceof Map ? cnf.get(1) : undefined, 'certificate cnf');
+  return keyThumbprint(k.publicKey, k.curve);
+}
+
 /** The last signed checkpoint of a board's ledger folder: what a replacement board links to. */
 export async function lastCheckpointLink(oldLedgerDir: string): Promise<BoardLink> {
   const log = await SegmentLog.open(oldLedgerDir, { readOnly: true });
@@ -118,9 +151,10 @@ export async function installCertificate(input: InstallInput): Promise<{ cert: D
       progress(`kept the installed certificate: ${join(resolve(dataDir), 'identity.json')} already binds this key to ${prov.batteryId}`);
       return { cert, installed: false };
     }
-  } else if (existsSync(ledgerDir(dataDir))) {
-    throw new IdentityError('malformed', `${resolve(dataDir)} holds a ledger but no provisioned identity; provision into an empty data folder`);
   }
+  // An earlier run may have logged the records and stopped before identity.json: keep them.
+  const logged = prov ? false : await provisionedRecordOf(ledgerDir(dataDir));
+  if (logged === 'other') throw new IdentityError('malformed', `${resolve(dataDir)} holds a ledger that is not this board's provisioning; provision into an empty data folder`);
   const certHex = hex(input.certificate);
   const id: ProvisionedIdentity = {
     format: 'voltrail-identity/1',
@@ -134,16 +168,20 @@ export async function installCertificate(input: InstallInput): Promise<{ cert: D
     certificates: [certHex],
     keys: [{ curve: key.curve, publicKey: hex(key.publicKey), kid: hex(key.kid), since: new Date(input.clock.now()).toISOString() }],
   };
-  const ledger = await Ledger.open({ dir: ledgerDir(dataDir), signer: key, clock: input.clock });
-  try {
-    await ledger.append('provisioned', provisionedBody(input.certificate, cert.batteryId), { signed: true });
-    progress(`logged a signed "provisioned" record (seq 0) in ${ledgerDir(dataDir)}`);
-    if (input.replaces) {
-      await ledger.append('board-replaced', boardReplacedBody(input.replaces), { signed: true });
-      progress(`logged "board-replaced" (seq 1): continues the history of log ${hex(input.replaces.oldLogKid).slice(0, 16)}… at tree size ${input.replaces.oldSize}`);
+  if (logged !== false && logged !== hex(key.kid)) throw new IdentityError('wrong-key', `${ledgerDir(dataDir)} was provisioned with key ${logged}, not this board's key ${hex(key.kid)}`);
+  if (logged !== false) progress(`kept the "provisioned" record already in ${ledgerDir(dataDir)}`);
+  const ledger = logged !== false ? undefined : await Ledger.open({ dir: ledgerDir(dataDir), signer: key, clock: input.clock });
+  if (ledger) {
+    try {
+      await ledger.append('provisioned', provisionedBody(input.certificate, cert.batteryId), { signed: true });
+      progress(`logged a signed "provisioned" record (seq 0) in ${ledgerDir(dataDir)}`);
+      if (input.replaces) {
+        await ledger.append('board-replaced', boardReplacedBody(input.replaces), { signed: true });
+        progress(`logged "board-replaced" (seq 1): continues the history of log ${hex(input.replaces.oldLogKid).slice(0, 16)}… at tree size ${input.replaces.oldSize}`);
+      }
+    } finally {
+      await ledger.close();
     }
-  } finally {
-    await ledger.close();
   }
   await writeFile(join(dataDir, CERTIFICATE_FILE), input.certificate, { mode: 0o644 });
   await writeIdentity(dataDir, id);

@@ -268,3 +268,28 @@ print(json.dumps({'tag': msg.tag, 'typ': hdr[16], 'alg': hdr[1], 'ok': ok(tbs), 
   const out = await runPython<Record<string, unknown>>(script, { cert: id.certificate, fleet: world.fleet.file.publicKey });
   t.deepEqual(out, { tag: 18, typ: 'application/vnd.voltrail.device-cert+cwt', alg: -47, ok: true, tampered: false, sub: BATTERY, cnf_crv: 8, role: 'device', exp_after_nbf: true });
 });
+
+test('provisioning interrupted before identity.json is finished by a re-run, without a second "provisioned" record', async (t) => {
+  const clock = new ManualClock(world.clock.now());
+  const g = join(world.root, 'board-g');
+  const { key, file } = await ensureDeviceKey(g, PASS, quiet);
+  const { certificate } = await world.fleet.sign(certificateRequest(key, 'ACME:PK-0006', 'pi-g', DATA, clock.now()), { now: clock.now() });
+  const args = { dataDir: g, key, keyFile: file, certificate, fleetKey: world.fleet.publicKey, clock, progress: quiet };
+  t.true((await installCertificate(args)).installed);
+  await rm(join(g, 'identity.json'));
+  const lines: string[] = [];
+  await installCertificate({ ...args, progress: (l) => lines.push(l) });
+  t.true(lines.some((l) => /kept the "provisioned" record/.test(l)), lines.join('\n'));
+  t.is((await readProvisioned(g))?.batteryId, 'urn:voltrail:battery:ACME:PK-0006');
+  const again = await installCertificate({ ...args, progress: (l) => lines.push(l) });
+  t.false(again.installed);
+  const r = await verifyHistory({ ...trust(), ledgers: [ledgerDir(g)] });
+  t.true(r.ok, r.failure?.reason);
+  t.is(r.boards[0]!.records, 1);
+  // Another board's key cannot take over that ledger.
+  const other = PrivateKey.generate();
+  const { certificate: c2 } = await world.fleet.sign(certificateRequest(other, 'ACME:PK-0006', 'pi-h', DATA, clock.now()), { now: clock.now() });
+  await rm(join(g, 'identity.json'));
+  const err = await t.throwsAsync(installCertificate({ ...args, key: other, certificate: c2 }));
+  t.is((err as IdentityError).reason, 'wrong-key');
+});
