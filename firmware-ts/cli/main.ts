@@ -13,6 +13,8 @@ import { registerBench } from './commands/bench.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerV2x } from './commands/v2x.ts';
 import { registerBms } from './commands/bms.ts';
+import { registerFleet } from './commands/fleet.ts';
+import { registerProvision } from './commands/provision.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   registerSim(program);
   registerV2x(program);
   registerBms(program);
+  registerFleet(program);
+  registerProvision(program);
   registerPending(program);
   return program;
 }

@@ -13,6 +13,7 @@ import { readIdentity } from '../../runtime/data-dir.ts';
 import { exportLedger, inspectLedger } from '../../../ledger/log/inspect.ts';
 import { proveInclusion } from '../../../ledger/log/proofs.ts';
 import { parseNonNegativeInt } from '../parse.ts';
+import { verifyBatteryHistory } from '../../identity/history-report.ts';
 
 /** A data folder (holding `ledger/` and `identity.json`) or a ledger folder inside one. */
 async function locate(dir: string): Promise<{ dataDir: string; ledger: string }> {
@@ -46,8 +47,17 @@ export function registerLedger(program: Command): void {
     .description('check every signature, the record order and every checkpoint; exit 0 only when all hold')
     .argument('<dir>', 'the data folder (or its ledger/ folder)')
     .option('--key <hex...>', "trust only these public keys (compressed hex) instead of the folder's identity.json")
+    .option('--fleet-key <hex>', "trust only the fleet authority: every key must be certified in the ledger itself (provisioned, key-rotated) for one battery")
+    .option('--crl <file...>', 'with --fleet-key: signed revocation lists (voltrail fleet crl); the newest counts')
+    .option('--boards <dir...>', "with --fleet-key: the battery's other boards' data folders (replaced boards), in any order")
+    .option('--battery-id <urn>', 'with --fleet-key: the battery the history must be for')
     .option('--json', 'print the report as JSON')
-    .action(async (dir: string, flags: { key?: string[]; json?: boolean }) => {
+    .action(async (dir: string, flags: { key?: string[]; fleetKey?: string; crl?: string[]; boards?: string[]; batteryId?: string; json?: boolean }) => {
+      if (flags.fleetKey !== undefined) {
+        const dirs = await Promise.all([dir, ...(flags.boards ?? [])].map(async (d) => (await locate(d)).ledger));
+        process.exitCode = await verifyBatteryHistory(dirs, { fleetKey: flags.fleetKey, crl: flags.crl, batteryId: flags.batteryId, json: flags.json === true });
+        return;
+      }
       const where = await locate(dir);
       const { ring, trustFrom } = await trustedKeys(where.dataDir, flags.key);
       const { backend } = await pickBackend('secp256k1');

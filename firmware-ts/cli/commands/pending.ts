@@ -8,8 +8,6 @@ const PENDING: [name: string, description: string][] = [
   ['run', 'run the runtime (--sim: against the built-in simulator)'],
   ['ledger', 'verify, inspect, prove and export the ledger'],
   ['hil', 'run hardware-in-the-loop scenarios (hil run)'],
-  ['fleet', 'fleet authority: init, sign, revoke'],
-  ['provision', 'provision this board onto a battery'],
   ['status', "show the running instance's health"],
   ['doctor', 'check this board: config, key, certificate, devices, clock, ledger, uplink'],
   ['collect', 'fleet collector: receive, verify and store device records over MQTT'],
