@@ -11,6 +11,7 @@ import { registerLedger } from './commands/ledger.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerStatus } from './commands/status.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerKeys(program);
   registerBench(program);
   registerSim(program);
+  registerStatus(program);
   registerPending(program);
   return program;
 }
