@@ -12,6 +12,7 @@ import { registerKeys } from './commands/keys.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerDoctor } from './commands/doctor.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerSim(program);
   registerStatus(program);
+  registerDoctor(program);
   registerPending(program);
   return program;
 }
