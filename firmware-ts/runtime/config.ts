@@ -94,6 +94,8 @@ function allowed(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_value':
       return `allowed: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_type':
+      return issue.message.endsWith('received undefined') ? `missing; required (${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')})` : issue.message;
     case 'invalid_union':
       return issue.message;
     case 'unrecognized_keys':
@@ -124,8 +126,10 @@ export function parseConfig(text: string, file: string): RuntimeConfig {
   const result = configSchema.safeParse(doc.toJS() ?? {});
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.') || '(top level)';
-    return `${file}:${lineOf(doc, counter, issue.path)}: ${path}: ${allowed(issue)}`;
+    // An unknown field is reported at its own line and path.
+    const where = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+    const path = where.map(String).join('.') || '(top level)';
+    return `${file}:${lineOf(doc, counter, where)}: ${path}: ${allowed(issue)}`;
   });
   throw new UserError(`invalid configuration:\n  ${lines.join('\n  ')}`);
 }
