@@ -64,3 +64,11 @@ test('doctor: green on the simulator; red with what to do on a bad config and on
   t.false(bms.ok, 'nobody sends on that bus');
   t.regex(bms.fix!, /wiring|bitrate/);
 });
+
+test('every configuration example in firmware-ts/CONFIG.md is valid, one for each BMS driver kind', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const md = await readFile(new URL('../../firmware-ts/CONFIG.md', import.meta.url), 'utf8');
+  const blocks = [...md.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes('bms:'));
+  const kinds = blocks.map((b) => parseConfig(b, 'CONFIG.md').bms.driver);
+  t.deepEqual([...kinds].sort(), ['daly', 'dbc', 'foxbms-can', 'jbd', 'voltrail-can']);
+});
