@@ -156,7 +156,7 @@ async function runSimulated(flags: RunFlags, signal: AbortSignal, onStatus: (s: 
 
 async function runBoard(flags: RunFlags, signal: AbortSignal, onStatus: (s: RuntimeStatus) => void, tty: boolean): Promise<void> {
   if (!flags.config) {
-    throw new UserError('give the board configuration with --config FILE (see firmware-ts/CONFIG.md), or use --sim to run against the simulator', 2);
+    throw new UserError('give the board configuration with --config FILE (see firmware-ts/CONFIG.md) on a board provisioned with voltrail provision (deploy/RASPBERRY-PI.md), or use --sim to run against the simulator', 2);
   }
   const { loadConfig } = await import('../../runtime/config.ts');
   const config = await loadConfig(flags.config);
