@@ -15,6 +15,8 @@ import { registerV2x } from './commands/v2x.ts';
 import { registerBms } from './commands/bms.ts';
 import { registerFleet } from './commands/fleet.ts';
 import { registerProvision } from './commands/provision.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerDoctor } from './commands/doctor.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -34,6 +36,8 @@ export function buildProgram(): Command {
   registerBms(program);
   registerFleet(program);
   registerProvision(program);
+  registerStatus(program);
+  registerDoctor(program);
   registerPending(program);
   return program;
 }

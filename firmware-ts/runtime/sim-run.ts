@@ -1,7 +1,7 @@
-// `voltrail run --sim`: the runtime's walking path against the built-in simulator. A simulated
+// `voltrail run --sim`: the runtime (runtime.ts) against the built-in simulator. A simulated
 // pack and BMS send the voltrail reference CAN messages on a virtual bus; the DBC-driven driver
-// turns them into snapshots; a sampler makes one telemetry record per period, signed with a
-// throwaway key made for this run (never a provisioned key), appended durably to the ledger.
+// turns them into snapshots; records are signed with a throwaway key made for this run (never a
+// provisioned key), in the simulator's own data folder, and every record says it is simulated.
 import type { Clock } from '../../hal/clock.ts';
 import { VirtualCanHub } from '../../hal/can/virtual.ts';
 import { loadDbc } from '../../devices/dbc/index.ts';
@@ -9,11 +9,17 @@ import { CanBmsDriver } from '../../devices/bms/can-bms-driver.ts';
 import { VOLTRAIL_DBC_PATH, VOLTRAIL_RULES } from '../../devices/bms/profiles/voltrail.ts';
 import type { BatterySnapshot } from '../../devices/snapshot.ts';
 import { PrivateKey } from '../../ledger/keys/private-key.ts';
-import { pickBackend } from '../../ledger/signers/pick.ts';
-import { Ledger, type SigningMode } from '../../ledger/log/ledger.ts';
-import { telemetryBody } from '../telemetry/telemetry-body.ts';
+import { pickBackend, type PickOptions } from '../../ledger/signers/pick.ts';
+import type { SigningMode } from '../../ledger/log/ledger.ts';
+import type { LogStorage } from '../../ledger/log/storage.ts';
 import { ledgerDir, prepareSimDataDir } from './data-dir.ts';
 import type { SimRig } from '../../sim-hardware/sim-rig.ts';
+import type { ScheduledFault } from '../../sim-hardware/faults.ts';
+import { simConfig, type RuntimeConfig } from './config.ts';
+import { runRuntime } from './runtime.ts';
+import type { RuntimeStatus } from './status-file.ts';
+import { silentLogger, type Logger } from './logger.ts';
+import type { SystemdNotifier } from './watchdog.ts';
 
 export interface SimRunOptions {
   dataDir: string;
@@ -28,34 +34,47 @@ export interface SimRunOptions {
   signal: AbortSignal;
   /** Stop after this long on the clock, counted from when the run is set up (default: never). */
   durationMs?: number;
-  /** Called after every record, and at least every status interval. */
+  /** Called after every durable record, and every status interval. */
   onStatus?: (s: SimRunStatus) => void;
   /** Test probe: called with each recorded snapshot, its sequence number and the simulator. */
   onRecord?: (seq: number, snapshot: BatterySnapshot, rig: SimRig) => void;
+  /** Test probe: each acknowledged (durable) record. */
+  onAck?: (seq: number, type: string) => void;
+  /** Called once the simulator runs (tests inject faults through it). */
+  onRig?: (rig: SimRig) => void;
+  /** Simulator faults scheduled from the start. */
+  faults?: readonly ScheduledFault[];
+  /** Overrides of the embedded --sim configuration. */
+  configure?: (c: RuntimeConfig) => void;
+  logger?: Logger;
+  notifier?: SystemdNotifier;
+  storage?: LogStorage;
+  /** Signer backend choice (tests make the native addon unavailable through this). */
+  pick?: PickOptions;
 }
 
-export interface SimRunStatus {
+export interface SimRunStatus extends RuntimeStatus {
   simTimeS: number;
-  snapshot: BatterySnapshot;
-  records: number;
-  signer: string;
-  framesDecoded: number;
-  framesRejected: number;
 }
 
 export interface SimRunSummary extends SimRunStatus {
   ledgerDir: string;
   kid: string;
   recovery: { droppedBytes: number };
+  framesDecoded: number;
+  framesRejected: number;
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 export async function runSim(o: SimRunOptions): Promise<SimRunSummary> {
-  const { backend } = await pickBackend('secp256k1');
+  const { backend } = await pickBackend('secp256k1', o.pick);
   const key = PrivateKey.generate('secp256k1', backend);
   await prepareSimDataDir(o.dataDir, { curve: 'secp256k1', publicKey: hex(key.publicKey), kid: hex(key.kid) });
-  const ledger = await Ledger.open({ dir: ledgerDir(o.dataDir), signer: key, mode: o.mode, simulated: true, clock: o.clock, checkpointEvery: 60 });
+  const config = simConfig(o.dataDir);
+  config.sampler.periodMs = o.periodMs;
+  config.ledger.mode = o.mode;
+  o.configure?.(config);
 
   // The simulator is loaded only for --sim runs (ARCHITECTURE.md: never a static import here).
   const { startSimRig } = await import('../../sim-hardware/sim-rig.ts');
@@ -64,49 +83,42 @@ export async function runSim(o: SimRunOptions): Promise<SimRunSummary> {
   const simBus = hub.open({ name: 'bms' });
   const boardBus = hub.open({ name: 'board' });
   // Urban driving with short rests; 50 ms plant steps keep the 100 ms CAN messages on time.
-  const rig = await startSimRig({ bms: 'voltrail', canBus: simBus, cells: o.cells, seed: o.seed, profile: 'urban,rest@20', clock: o.clock, maxStepS: 0.05 });
-  const driver = new CanBmsDriver({ source: 'voltrail', bus: boardBus, db, rules: VOLTRAIL_RULES, clock: o.clock });
+  const rig = await startSimRig({ bms: 'voltrail', canBus: simBus, cells: o.cells, seed: o.seed, profile: 'urban,rest@20', clock: o.clock, maxStepS: 0.05, faults: o.faults });
+  const driver = new CanBmsDriver({ source: 'voltrail', bus: boardBus, db, rules: VOLTRAIL_RULES, clock: rig.clock, staleMargin: config.health.staleMarginFactor });
+  o.onRig?.(rig);
 
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  o.signal.addEventListener('abort', onAbort, { once: true });
-  if (o.signal.aborted) stop.abort();
-  if (o.durationMs !== undefined) void o.clock.sleep(o.durationMs, stop.signal).then(() => stop.abort(), () => undefined);
-  const reading = driver.start(stop.signal);
-  const simulating = rig.sim.run({ clock: o.clock, speed: o.speed, signal: stop.signal, tickMs: 20 });
-
-  let records = 0;
-  const status = (): SimRunStatus => ({
-    simTimeS: rig.sim.timeS,
-    snapshot: driver.snapshot(),
-    records,
-    signer: key.backendName,
-    framesDecoded: driver.counters.decoded,
-    framesRejected: driver.counters.rejected,
-  });
+  let simulating: Promise<unknown> = Promise.resolve();
+  const withSim = (s: RuntimeStatus): SimRunStatus => ({ ...s, simTimeS: rig.sim.timeS });
+  let summary;
   try {
-    while (!stop.signal.aborted) {
-      try {
-        await o.clock.sleep(o.periodMs, stop.signal);
-      } catch {
-        break;
-      }
-      const snap = driver.snapshot();
-      // No record until the BMS has been heard: an empty snapshot says nothing.
-      if (snap.packVoltageV === null) continue;
-      o.onRecord?.(ledger.size, snap, rig);
-      await ledger.append('telemetry', telemetryBody(snap));
-      records++;
-      o.onStatus?.(status());
-    }
+    summary = await runRuntime({
+      config,
+      clock: rig.clock,
+      signal: o.signal,
+      signer: key,
+      simulated: true,
+      driver,
+      logger: o.logger ?? silentLogger(),
+      notifier: o.notifier,
+      storage: o.storage,
+      durationMs: o.durationMs,
+      onStatus: o.onStatus && ((s) => o.onStatus!(withSim(s))),
+      onRecord: o.onRecord && ((seq, snap) => o.onRecord!(seq, snap, rig)),
+      onAck: o.onAck,
+      companion: (signal) => (simulating = rig.sim.run({ clock: o.clock, speed: o.speed, signal, tickMs: 20 })),
+    });
   } finally {
-    stop.abort();
-    o.signal.removeEventListener('abort', onAbort);
-    await Promise.allSettled([reading, simulating]);
+    await simulating.catch(() => undefined);
     await rig.close();
     await simBus.close();
     await boardBus.close();
-    await ledger.close();
   }
-  return { ...status(), ledgerDir: ledgerDir(o.dataDir), kid: hex(key.kid), recovery: ledger.recovery };
+  return {
+    ...withSim(summary.status),
+    ledgerDir: ledgerDir(o.dataDir),
+    kid: hex(key.kid),
+    recovery: summary.recovery,
+    framesDecoded: driver.counters.decoded,
+    framesRejected: driver.counters.rejected,
+  };
 }

@@ -60,13 +60,14 @@ test('a seeded simulated run records what the simulated BMS sent, within the DBC
     if (e.kind !== EntryKind.signedRecord) continue;
     const r = decodeRecord(coseParts(e.payload), `entry ${e.index}`);
     t.true(r.simulated, 'every simulated record says so');
+    if (r.type !== 'telemetry') continue;
     const s = snapshotFromBody(r.body, r.time);
     const x = expected.get(r.seq)!;
     // What the BMS put on the wire, decoded and stored: equal within the DBC's resolution.
     t.true(Math.abs(s.packVoltageV! - x.pack.packVoltageV) <= 0.005 + 1e-6, `seq ${r.seq} pack ${s.packVoltageV} vs ${x.pack.packVoltageV}`);
     t.true(Math.abs(s.currentA! - x.pack.currentA) <= 0.05 + 1e-6, `seq ${r.seq} current ${s.currentA} vs ${x.pack.currentA}`);
     t.true(Math.abs(s.socPct! - x.pack.socPct) <= 0.05 + 1e-6, `seq ${r.seq} soc ${s.socPct} vs ${x.pack.socPct}`);
-    t.true(Math.abs(s.fullCapacityAh! - x.cap.fullCapacityAh) <= 0.005 + 1e-6);
+    t.true(Math.abs(s.fullCapacityAh! - x.cap.fullCapacityAh) <= 0.005 + 1e-6, `seq ${r.seq} full ${s.fullCapacityAh} vs ${x.cap.fullCapacityAh}`);
     // ... and close to the plant's truth (sensor noise, and up to one message period of drift).
     t.true(Math.abs(s.packVoltageV! - x.truthV) < 2, `seq ${r.seq} pack vs truth ${x.truthV}`);
     t.true(Math.abs(s.socPct! - x.truthSoc) < 3, `seq ${r.seq} soc vs truth ${x.truthSoc}`);
@@ -80,11 +81,13 @@ test('voltrail run --sim then ledger verify: exit 0; a byte flipped in the first
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   const run = await runCli(['run', '--sim', '--duration', '6s', '--period', '100ms', '--speed', '5', '--data-dir', dataDir, '--json'], { timeoutMs: 60_000 });
   t.is(run.code, 0, run.stderr);
-  const summary = JSON.parse(run.stdout) as { records: number };
+  const summary = JSON.parse(run.stdout) as { records: number; events: number };
   t.true(summary.records >= 1, `records ${summary.records}`);
+  t.true(summary.events >= 1, 'at least the restart event');
+  const all = summary.records + summary.events;
   const ok = await runCli(['ledger', 'verify', dataDir]);
   t.is(ok.code, 0, ok.stdout + ok.stderr);
-  t.regex(ok.stdout, new RegExp(`OK .*\\n  ${summary.records} records \\(${summary.records} signed, ${summary.records} simulated\\)`));
+  t.regex(ok.stdout, new RegExp(`OK .*\\n  ${all} records \\(${all} signed, ${all} simulated\\)`));
 
   const ledgerDir = join(dataDir, 'ledger');
   const seg = join(ledgerDir, (await readdir(ledgerDir)).find((n) => n.endsWith('.vtl'))!);
@@ -116,7 +119,7 @@ test('a provisioned board data folder is refused by a simulated run', async (t) 
   const dataDir = await mkdtemp(join(tmpdir(), 'vt-prov-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
   await writeFile(join(dataDir, 'identity.json'), JSON.stringify({ format: 'voltrail-identity/1', simulated: false, keys: [] }));
-  const r = await runCli(['run', '--sim', '--duration', '1s', '--data-dir', dataDir]);
+  const r = await runCli(['run', '--sim', '--duration', '1s', '--data-dir', dataDir], { timeoutMs: 90_000 });
   t.is(r.code, 1);
   t.regex(r.stderr, /belongs to a provisioned board; simulated data must never be mixed/);
 });

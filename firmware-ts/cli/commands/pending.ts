@@ -10,6 +10,8 @@ const PENDING: [name: string, description: string][] = [
   ['hil', 'run hardware-in-the-loop scenarios (hil run)'],
   ['status', "show the running instance's health"],
   ['doctor', 'check this board: config, key, certificate, devices, clock, ledger, uplink'],
+  ['fleet', 'fleet authority: init, sign, revoke'],
+  ['provision', 'provision this board onto a battery'],
   ['collect', 'fleet collector: receive, verify and store device records over MQTT'],
   ['passport', 'battery passport: export, verify, show, qr, serve'],
 ];
