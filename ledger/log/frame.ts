@@ -48,14 +48,30 @@ export function parseSegmentHeader(b: Uint8Array, where: string): number {
   return Number(buf.readBigUInt64BE(8));
 }
 
-export function encodeFrame(kind: number, payload: Uint8Array): Uint8Array {
+/** Refuses a payload too large to frame (a RangeError naming its size). */
+export function checkPayloadSize(payload: Uint8Array): void {
   if (payload.length > MAX_PAYLOAD_BYTES) throw new RangeError(`ledger entry of ${payload.length} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
+}
+
+export function encodeFrame(kind: number, payload: Uint8Array): Uint8Array {
+  checkPayloadSize(payload);
   const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
-  out.writeUInt32BE(payload.length, 0);
-  out[8] = kind;
-  out.set(payload, FRAME_HEADER_BYTES);
-  out.writeUInt32BE(crc32(out.subarray(8)), 4);
+  writeFrame(out, 0, kind, payload);
   return out;
+}
+
+/**
+ * Writes the frame of `payload` into `out` at `pos` (room for FRAME_HEADER_BYTES + its length
+ * must be there); returns the position after it. Group commits frame a whole batch into one
+ * buffer this way, without a buffer per entry.
+ */
+export function writeFrame(out: Buffer, pos: number, kind: number, payload: Uint8Array): number {
+  out.writeUInt32BE(payload.length, pos);
+  out[pos + 8] = kind;
+  out.set(payload, pos + FRAME_HEADER_BYTES);
+  const end = pos + FRAME_HEADER_BYTES + payload.length;
+  out.writeUInt32BE(crc32(out.subarray(pos + 8, end)), pos + 4);
+  return end;
 }
 
 export type FrameScan =

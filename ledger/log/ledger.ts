@@ -119,10 +119,20 @@ export class Ledger {
    * Appends a record; resolves once it is durable. `signed` forces a per-record signature
    * (lifecycle events); otherwise the ledger's mode decides.
    */
-  async append(type: string, body: CborValue, opts: { signed?: boolean } = {}): Promise<AppendResult> {
+  append(type: string, body: CborValue, opts: { signed?: boolean } = {}): Promise<AppendResult> {
+    // Not an async function: one promise per record instead of two, which counts at hundreds
+    // of thousands of records a second. Errors still arrive as a rejected promise.
+    try {
+      return this.#append(type, body, Boolean(opts.signed));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #append(type: string, body: CborValue, forceSigned: boolean): Promise<AppendResult> {
     const seq = this.#frontier.size;
     const bytes = encodeRecord({ seq, time: Math.round(this.#clock.now()), type, body, simulated: this.#simulated, mono: this.#clock.monotonic(), boot: this.bootId });
-    const signed = opts.signed || this.#mode === 'per-record';
+    const signed = forceSigned || this.#mode === 'per-record';
     const payload = signed ? sign1({ payload: bytes, typ: type === 'telemetry' ? TYP.record : TYP.event, signer: this.#signer }) : bytes;
     this.#frontier.appendLeafHash(hashLeaf(payload));
     const done = this.#log.append(signed ? EntryKind.signedRecord : EntryKind.leaf, payload);
@@ -133,8 +143,7 @@ export class Ledger {
         void this.checkpoint().catch(() => undefined);
       }
     }
-    const index = await done;
-    return { seq, index };
+    return done.then((index) => ({ seq, index }));
   }
 
   /** Adds a signed checkpoint over the whole tree now (if any leaf is not yet covered). */

@@ -5,7 +5,10 @@
 // https://www.rfc-editor.org/rfc/rfc9162#section-2.1
 import { hash } from 'node:crypto';
 
-const LEAF_PREFIX = Buffer.from([0x00]);
+// Scratch buffers holding the domain-separation prefix: a leaf or node is copied in behind it
+// and hashed in one call, instead of concatenating a fresh buffer (or building a hash object)
+// per hash. Hashing is synchronous, so one scratch buffer per module is never shared.
+let leafBuf = Buffer.alloc(2048);
 const nodeBuf = Buffer.alloc(65);
 nodeBuf[0] = 0x01;
 
@@ -14,7 +17,10 @@ export function sha256(data: Uint8Array): Uint8Array {
 }
 
 export function hashLeaf(leaf: Uint8Array): Uint8Array {
-  return hash('sha256', Buffer.concat([LEAF_PREFIX, leaf]), 'buffer') as unknown as Uint8Array;
+  const n = leaf.length + 1;
+  if (n > leafBuf.length) leafBuf = Buffer.alloc(Math.max(n, 2 * leafBuf.length));
+  leafBuf.set(leaf, 1);
+  return hash('sha256', leafBuf.subarray(0, n), 'buffer') as unknown as Uint8Array;
 }
 
 export function hashNode(left: Uint8Array, right: Uint8Array): Uint8Array {

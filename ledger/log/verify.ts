@@ -66,67 +66,69 @@ export async function verifyLedger(
     throw err;
   }
   try {
-    for await (const e of log.entries()) {
-      report.entries++;
-      const at = `entry ${e.index} (${e.segment} byte ${e.offset})`;
-      const loc = { index: e.index, segment: e.segment, offset: e.offset };
-      if (e.kind === EntryKind.signedRecord || e.kind === EntryKind.leaf) {
-        const seq = frontier.size;
-        let recordBytes = e.payload;
-        let typ: string | undefined;
-        if (e.kind === EntryKind.signedRecord) {
+    for await (const batch of log.entryBatches()) {
+      for (const e of batch) {
+        report.entries++;
+        const at = `entry ${e.index} (${e.segment} byte ${e.offset})`;
+        const loc = { index: e.index, segment: e.segment, offset: e.offset };
+        if (e.kind === EntryKind.signedRecord || e.kind === EntryKind.leaf) {
+          const seq = frontier.size;
+          let recordBytes = e.payload;
+          let typ: string | undefined;
+          if (e.kind === EntryKind.signedRecord) {
+            try {
+              const v = verify1(e.payload, { ...trust, typ: [TYP.record, TYP.event] });
+              recordBytes = v.payload;
+              typ = v.typ;
+              if (opts.logId && !equal(v.kid, opts.logId)) throw new Error(`signed by key ${hex(v.kid)}, not this log's ${hex(opts.logId)}`);
+            } catch (err) {
+              return fail({ ...loc, seq, reason: `record ${seq}: signature does not verify: ${(err as Error).message}` });
+            }
+          }
+          let record;
           try {
-            const v = verify1(e.payload, { ...trust, typ: [TYP.record, TYP.event] });
-            recordBytes = v.payload;
-            typ = v.typ;
+            record = decodeRecord(recordBytes, `record ${seq} at ${at}`);
+          } catch (err) {
+            return fail({ ...loc, seq, reason: (err as Error).message });
+          }
+          if (record.seq !== seq) {
+            return fail({ ...loc, seq, reason: `record at position ${seq} carries sequence ${record.seq}: a record is missing, repeated or out of order` });
+          }
+          if (typ !== undefined && (typ === TYP.record) !== (record.type === 'telemetry')) {
+            return fail({ ...loc, seq, reason: `record ${seq} of type '${record.type}' is signed as ${typ}` });
+          }
+          frontier.append(e.payload);
+          report.records++;
+          if (e.kind === EntryKind.signedRecord) report.signedRecords++;
+          else report.uncovered++;
+          if (record.simulated) report.simulatedRecords++;
+          report.firstTime ??= record.time;
+          report.lastTime = record.time;
+        } else if (e.kind === EntryKind.checkpoint) {
+          let c;
+          try {
+            const v = verify1(e.payload, { ...trust, typ: TYP.checkpoint });
+            c = decodeCheckpoint(v.payload, `checkpoint at ${at}`);
+            if (!equal(c.logId, v.kid)) throw new Error(`names log ${hex(c.logId)} but is signed by ${hex(v.kid)}`);
             if (opts.logId && !equal(v.kid, opts.logId)) throw new Error(`signed by key ${hex(v.kid)}, not this log's ${hex(opts.logId)}`);
           } catch (err) {
-            return fail({ ...loc, seq, reason: `record ${seq}: signature does not verify: ${(err as Error).message}` });
+            return fail({ ...loc, reason: `checkpoint: ${(err as Error).message}` });
           }
+          if (c.size !== frontier.size) {
+            return fail({ ...loc, reason: `checkpoint covers ${c.size} records but ${frontier.size} precede it` });
+          }
+          if (!equal(c.root, frontier.root())) {
+            return fail({
+              ...loc,
+              seq: c.size - 1,
+              reason: `checkpoint root ${hex(c.root)} differs from the root of the ${c.size} records before it: a record before it was changed`,
+            });
+          }
+          report.checkpoints++;
+          report.uncovered = 0;
+        } else if (e.kind === EntryKind.witness) {
+          // Witness countersignatures are checked against the fleet's keys by the passport verifier.
         }
-        let record;
-        try {
-          record = decodeRecord(recordBytes, `record ${seq} at ${at}`);
-        } catch (err) {
-          return fail({ ...loc, seq, reason: (err as Error).message });
-        }
-        if (record.seq !== seq) {
-          return fail({ ...loc, seq, reason: `record at position ${seq} carries sequence ${record.seq}: a record is missing, repeated or out of order` });
-        }
-        if (typ !== undefined && (typ === TYP.record) !== (record.type === 'telemetry')) {
-          return fail({ ...loc, seq, reason: `record ${seq} of type '${record.type}' is signed as ${typ}` });
-        }
-        frontier.append(e.payload);
-        report.records++;
-        if (e.kind === EntryKind.signedRecord) report.signedRecords++;
-        else report.uncovered++;
-        if (record.simulated) report.simulatedRecords++;
-        report.firstTime ??= record.time;
-        report.lastTime = record.time;
-      } else if (e.kind === EntryKind.checkpoint) {
-        let c;
-        try {
-          const v = verify1(e.payload, { ...trust, typ: TYP.checkpoint });
-          c = decodeCheckpoint(v.payload, `checkpoint at ${at}`);
-          if (!equal(c.logId, v.kid)) throw new Error(`names log ${hex(c.logId)} but is signed by ${hex(v.kid)}`);
-          if (opts.logId && !equal(v.kid, opts.logId)) throw new Error(`signed by key ${hex(v.kid)}, not this log's ${hex(opts.logId)}`);
-        } catch (err) {
-          return fail({ ...loc, reason: `checkpoint: ${(err as Error).message}` });
-        }
-        if (c.size !== frontier.size) {
-          return fail({ ...loc, reason: `checkpoint covers ${c.size} records but ${frontier.size} precede it` });
-        }
-        if (!equal(c.root, frontier.root())) {
-          return fail({
-            ...loc,
-            seq: c.size - 1,
-            reason: `checkpoint root ${hex(c.root)} differs from the root of the ${c.size} records before it: a record before it was changed`,
-          });
-        }
-        report.checkpoints++;
-        report.uncovered = 0;
-      } else if (e.kind === EntryKind.witness) {
-        // Witness countersignatures are checked against the fleet's keys by the passport verifier.
       }
     }
   } catch (err) {
