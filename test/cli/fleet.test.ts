@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { runCli } from '../helpers/cli.ts';
+import { startSimRig, type SimRig } from '../../sim-hardware/sim-rig.ts';
 
 // Serial steps sharing one bench: each finishes well inside ava's inactivity timeout on a loaded machine.
 let root = '';
@@ -18,6 +19,9 @@ let a = '';
 let b = '';
 let fleetKey = '';
 let rotatedKid = '';
+// The board's BMS: the simulator's JBD on a pty, so that provisioning ends with doctor all green.
+let rig: SimRig | undefined;
+let port = '';
 const battery = ['--battery-id', 'ACME:PK-7', '--manufacturer', 'ACME', '--model', 'PK', '--chemistry', 'LFP', '--capacity-ah', '100', '--mass-kg', '520.5'];
 
 test.before(async () => {
@@ -27,8 +31,13 @@ test.before(async () => {
   fleetDir = join(root, 'fleet');
   a = join(root, 'board-a');
   b = join(root, 'board-b');
+  rig = await startSimRig({ bms: 'jbd', serialPty: true, cells: 8 });
+  port = rig.serialPty!;
 });
-test.after.always(() => rm(root, { recursive: true, force: true }));
+test.after.always(async () => {
+  await rig?.close();
+  await rm(root, { recursive: true, force: true });
+});
 
 function cliFor(t: ExecutionContext) {
   return async (args: string[], code = 0) => {
@@ -46,16 +55,16 @@ test.serial('fleet init, provision with flags, re-run keeps everything, rotate',
   t.is(statSync(join(fleetDir, 'fleet.key')).mode & 0o777, 0o600);
 
   fleetKey = init.publicKey;
-  const first = await cli(['provision', '--data-dir', a, ...battery, '--bms', 'jbd', '--port', '/dev/ttyUSB0', '--passphrase-file', pass, '--fleet-dir', fleetDir, '--fleet-passphrase-file', pass, '--board-id', 'pi-a']);
+  const first = await cli(['provision', '--data-dir', a, ...battery, '--bms', 'jbd', '--port', port, '--passphrase-file', pass, '--fleet-dir', fleetDir, '--fleet-passphrase-file', pass, '--board-id', 'pi-a']);
   t.regex(first.stdout, /generated a new device key/);
   t.regex(first.stdout, /logged a signed "provisioned" record/);
   t.regex(first.stdout, /voltrail doctor/);
-  t.deepEqual(parse(readFileSync(join(a, 'voltrail.yaml'), 'utf8')), { dataDir: a, bms: { driver: 'jbd', port: '/dev/ttyUSB0' } });
+  t.deepEqual(parse(readFileSync(join(a, 'voltrail.yaml'), 'utf8')), { dataDir: a, bms: { driver: 'jbd', port } });
   t.is(statSync(join(a, 'device.key')).mode & 0o777, 0o600);
   const idA = JSON.parse(readFileSync(join(a, 'identity.json'), 'utf8')) as { simulated: boolean; batteryId: string; keyFile: string; certificate: string; fleetPublicKey: string };
   t.like(idA, { simulated: false, batteryId: 'urn:voltrail:battery:ACME:PK-7', keyFile: 'device.key', fleetPublicKey: init.publicKey });
 
-  const again = await cli(['provision', '--data-dir', a, ...battery, '--bms', 'jbd', '--port', '/dev/ttyUSB0', '--passphrase-file', pass, '--fleet-dir', fleetDir, '--fleet-passphrase-file', pass]);
+  const again = await cli(['provision', '--data-dir', a, ...battery, '--bms', 'jbd', '--port', port, '--passphrase-file', pass, '--fleet-dir', fleetDir, '--fleet-passphrase-file', pass]);
   t.regex(again.stdout, /already provisioned .* kept/);
 
   const rot = await cli(['provision', '--rotate', '--data-dir', a, '--passphrase-file', pass, '--fleet-dir', fleetDir, '--fleet-passphrase-file', pass]);
@@ -66,7 +75,7 @@ test.serial('fleet init, provision with flags, re-run keeps everything, rotate',
 test.serial('a replacement board: request, fleet sign, install with --replaces', async (t) => {
   const cli = cliFor(t);
   const req = join(root, 'b.req');
-  await cli(['provision', '--data-dir', b, ...battery, '--bms', 'voltrail', '--bus', 'socketcan:can0', '--passphrase-file', pass, '--request-out', req, '--board-id', 'pi-b']);
+  await cli(['provision', '--data-dir', b, ...battery, '--bms', 'jbd', '--port', port, '--passphrase-file', pass, '--request-out', req, '--board-id', 'pi-b']);
   t.true(existsSync(req));
   const cert = join(root, 'b.cert');
   await cli(['fleet', 'sign', req, '--dir', fleetDir, '--out', cert, '--valid-days', '365', '--passphrase-file', pass]);
