@@ -131,9 +131,13 @@ export class CanBmsDriver {
         (target.field === 'cellVoltagesMv' ? this.#cells : this.#temps).set(target.index, { v, t, periodMs });
         return;
       }
-      case 'fault':
-        this.#faults.set(key, { name: target.name, s: { v: raw, t, periodMs } });
+      case 'fault': {
+        const on = target.activeWhen ? target.activeWhen.includes(raw) || target.activeWhen.includes(choices?.get(raw) ?? '') : raw !== 0;
+        const count = target.of ? this.#counts[target.of] : undefined;
+        const unused = count !== undefined && target.index !== undefined && target.index >= count;
+        this.#faults.set(key, { name: target.name, s: { v: on && !unused ? 1 : 0, t, periodMs } });
         return;
+      }
       case 'contactorClosed': {
         const closed = target.closedWhen.includes(raw) || target.closedWhen.includes(choices?.get(raw) ?? '');
         this.#contactor = { v: closed ? 1 : 0, t, periodMs };

@@ -17,8 +17,9 @@ export type SignalTarget =
   | { field: ScalarField; scale?: number; offset?: number; placeholder?: number }
   /** One element of a per-cell or per-sensor array (index from 0). */
   | { field: 'cellVoltagesMv' | 'temperaturesC'; index: number; scale?: number; offset?: number }
-  /** A fault flag: raised while the signal is non-zero. */
-  | { field: 'fault'; name: FaultName }
+  /** A fault flag: raised while the signal is non-zero, or while its value (or value-table name)
+   * is one of `activeWhen` (flags whose DBC value table says 0 = "Invalid"). */
+  | { field: 'fault'; name: FaultName; activeWhen?: readonly (number | string)[]; of?: 'cellVoltagesMv' | 'temperaturesC'; index?: number }
   /** The contactor: closed while the signal's value (or value-table name) is one of these. */
   | { field: 'contactorClosed'; closedWhen: readonly (number | string)[] }
   /** How many cells (or sensors) there are: trims arrays whose last frame carries unused slots. */

@@ -59,9 +59,18 @@ export function foxbmsRules(o: FoxbmsProfileOptions = {}): readonly SignalRule[]
     { message: 'f_PackStateEstimation', signal: 'MinimumSoc', target: { field: 'socPct' } },
     { message: 'f_PackStateEstimation', signal: 'Soh', target: { field: 'sohPct' } },
     { message: 'f_BmsState', signal: 'BmsState', target: { field: 'contactorClosed', closedWhen: ['NORMAL', 'CHARGE', 'DISCHARGE'] } },
-    { message: 'f_CellVoltages', signal: /CellVoltage_(\d{3})_invalidFlag/, target: { field: 'fault', name: 'sensorFailure' } },
+    // foxbms.dbc's value table: 0 = "Invalid", 1 = "Valid" (despite the signal's name).
+    {
+      message: 'f_CellVoltages',
+      signal: /CellVoltage_(\d{3})_invalidFlag/,
+      target: (m) => ({ field: 'fault', name: 'sensorFailure', activeWhen: ['Invalid'], of: 'cellVoltagesMv', index: Number(m[1]) }),
+    },
     { message: 'f_CellVoltages', signal: /CellVoltage_(\d{3})/, target: (m) => ({ field: 'cellVoltagesMv', index: Number(m[1]) }) },
-    { message: 'f_CellTemperatures', signal: /CellTemperature_(\d{3})_invalidFlag/, target: { field: 'fault', name: 'sensorFailure' } },
+    {
+      message: 'f_CellTemperatures',
+      signal: /CellTemperature_(\d{3})_invalidFlag/,
+      target: (m) => ({ field: 'fault', name: 'sensorFailure', activeWhen: ['Invalid'], of: 'temperaturesC', index: Number(m[1]) }),
+    },
     { message: 'f_CellTemperatures', signal: /CellTemperature_(\d{3})/, target: (m) => ({ field: 'temperaturesC', index: Number(m[1]) }) },
     ...Object.entries(FAULTS).map(([signal, name]): SignalRule => ({ signal, target: { field: 'fault', name } })),
   ];

@@ -20,14 +20,19 @@ function cellFrame(db: DbcDatabase, mux: number, mv: number[], invalid: number[]
   mv.forEach((x, k) => {
     const n = String(mux * 4 + k).padStart(3, '0');
     v[`CellVoltage_${n}`] = x;
-    v[`CellVoltage_${n}_invalidFlag`] = invalid.includes(k) ? 1 : 0;
+    // foxbms.dbc's value table: 1 = "Valid", 0 = "Invalid".
+    v[`CellVoltage_${n}_invalidFlag`] = invalid.includes(k) ? 0 : 1;
   });
   return encodeMessage(db, 'f_CellVoltages', v);
 }
 
 function tempFrame(db: DbcDatabase, mux: number, c: number[]) {
   const v: Record<string, number> = { ...zeros(db, 'f_CellTemperatures', mux), f_CellTemperatures_Mux: mux };
-  c.forEach((x, k) => (v[`CellTemperature_${String(mux * 6 + k).padStart(3, '0')}`] = x));
+  c.forEach((x, k) => {
+    const n = String(mux * 6 + k).padStart(3, '0');
+    v[`CellTemperature_${n}`] = x;
+    if (`CellTemperature_${n}_invalidFlag` in v) v[`CellTemperature_${n}_invalidFlag`] = 1; // 1 = "Valid"
+  });
   return encodeMessage(db, 'f_CellTemperatures', v);
 }
 
