@@ -23,7 +23,7 @@ import type { Curve, SignerBackend } from '../../ledger/signers/backend.ts';
 import { TYP } from '../../ledger/typ.ts';
 import { bytes, decodeStruct, encodeStruct } from '../codec/schema.ts';
 import type { Schema } from '../codec/schema.ts';
-import { stationId, timeField } from '../messages/common.ts';
+import { stationId, timeField } from '../messages/field-types.ts';
 import type { AttestationChallenge } from '../messages/attestation-messages.ts';
 import { asV2xError, V2xError } from '../v2x-error.ts';
 import type { IdentityVerifier, VehicleIdentity } from './vehicle-identity.ts';

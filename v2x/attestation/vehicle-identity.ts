@@ -14,7 +14,7 @@ import type { Curve, SignerBackend } from '../../ledger/signers/backend.ts';
 import { TYP } from '../../ledger/typ.ts';
 import { bytes, decodeStruct, encodeStruct, enumOf, text } from '../codec/schema.ts';
 import type { Schema } from '../codec/schema.ts';
-import { notBefore, timeField } from '../messages/common.ts';
+import { notBefore, timeField } from '../messages/field-types.ts';
 import { asV2xError, V2xError } from '../v2x-error.ts';
 
 const CRV = { 1: 'P-256', 8: 'secp256k1' } as const;

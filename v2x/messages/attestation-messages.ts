@@ -4,7 +4,7 @@
 // (a COSE_Sign1 signed with the vehicle's ledger identity key, see ../attestation/).
 import { bytes } from '../codec/schema.ts';
 import type { Schema } from '../codec/schema.ts';
-import { stationId } from './common.ts';
+import { stationId } from './field-types.ts';
 
 export interface AttestationChallenge {
   /** The challenger's station id: the answer is bound to it. */

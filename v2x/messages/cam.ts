@@ -2,8 +2,8 @@
 // container, in fixed-point integers, plus the EV battery state of charge): v2x/cddl/cam.cddl.
 import { enumOf, int } from '../codec/schema.ts';
 import type { Schema } from '../codec/schema.ts';
-import { position, stationId } from './common.ts';
-import type { Position } from './common.ts';
+import { position, stationId } from './field-types.ts';
+import type { Position } from './field-types.ts';
 
 /** ETSI TS 102 894-2 StationType. */
 export const STATION_TYPE = {

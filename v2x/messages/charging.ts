@@ -4,8 +4,8 @@
 // prices in 1e-4 currency units (ISO 4217 code), so 0.3900 EUR/kWh is 3900.
 import { array, bytes, enumOf, int, struct, text } from '../codec/schema.ts';
 import type { Schema } from '../codec/schema.ts';
-import { notBefore, position, stationId, timeField } from './common.ts';
-import type { Position } from './common.ts';
+import { notBefore, position, stationId, timeField } from './field-types.ts';
+import type { Position } from './field-types.ts';
 
 export const CONNECTOR_TYPE = { 0: 'type2', 1: 'ccs2', 2: 'chademo', 3: 'ccs1', 4: 'type1', 5: 'gbt', 6: 'nacs', 7: 'mcs' } as const;
 export const CONNECTOR_STATUS = { 0: 'available', 1: 'occupied', 2: 'reserved', 3: 'outOfService' } as const;

@@ -5,8 +5,8 @@
 // station). v2x/cddl/denm.cddl.
 import { enumOf, int, struct } from '../codec/schema.ts';
 import type { Schema } from '../codec/schema.ts';
-import { notBefore, position, stationId, timeField } from './common.ts';
-import type { Position } from './common.ts';
+import { notBefore, position, stationId, timeField } from './field-types.ts';
+import type { Position } from './field-types.ts';
 
 /** ETSI EN 302 637-3 section 8.1: the default validity duration, seconds. */
 export const DEFAULT_VALIDITY_S = 600;

@@ -4,7 +4,7 @@
 // (ms since the Unix epoch), not J2735's tenths of a second in the hour. v2x/cddl/spat.cddl.
 import { array, enumOf, int, struct } from '../codec/schema.ts';
 import type { Schema } from '../codec/schema.ts';
-import { timeField } from './common.ts';
+import { timeField } from './field-types.ts';
 
 /** SAE J2735 MovementPhaseState. */
 export const PHASE = {

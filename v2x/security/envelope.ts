@@ -19,7 +19,7 @@ import type { Curve, SignerBackend } from '../../ledger/signers/backend.ts';
 import { TYP } from '../../ledger/typ.ts';
 import { bodyFromCbor, bodyToCbor, MESSAGE_TYPE, messageName } from '../messages/message-types.ts';
 import type { MessageBodies, MessageName } from '../messages/message-types.ts';
-import { TIME_MAX, TIME_MIN } from '../messages/common.ts';
+import { TIME_MAX, TIME_MIN } from '../messages/field-types.ts';
 import { asV2xError, V2xError } from '../v2x-error.ts';
 import { CertificateCache } from './certificate-cache.ts';
 import { DIGEST_LENGTH, verifyPseudonymCertificate } from './pseudonym-certificate.ts';

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../hal/clock.ts';
 import type { ActionId, Denm } from '../messages/denm.ts';
 import { CANCELLATION, DEFAULT_VALIDITY_S, NEGATION } from '../messages/denm.ts';
-import type { Position } from '../messages/common.ts';
+import type { Position } from '../messages/field-types.ts';
 import type { MessageSealer } from '../security/message-sealer.ts';
 
 export interface HazardInput {
