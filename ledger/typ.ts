@@ -15,6 +15,8 @@ export const TYP = {
   checkpoint: `${PREFIX}checkpoint+cose`,
   /** A witness's (fleet collector's) countersignature of a checkpoint it verified. */
   witness: `${PREFIX}witness+cose`,
+  /** A fleet authority's endorsement of a collector's witness key (witness.cddl). */
+  witnessEndorsement: `${PREFIX}witness-endorsement+cose`,
   /** A device's request for a fleet certificate, signed with the key to be certified. */
   certificateRequest: `${PREFIX}cert-request+cose`,
   /** A device certificate: a CWT (RFC 8392) signed by the fleet authority. */
