@@ -71,12 +71,32 @@ export const configSchema = z.strictObject({
       file: z.string().min(1).optional(),
     })
     .prefault({}),
-  /** Validated now, used when the uplink lands. */
+  /** Store-and-forward to the fleet over MQTT 5 (firmware-ts/UPLINK.md); absent: no uplink. */
   uplink: z
     .strictObject({
       url: z.url({ protocol: /^mqtts?$/ }),
-      topic: z.string().min(1).default('voltrail/records'),
-      clientId: z.string().min(1).optional(),
+      /** Topics are <topicPrefix>/v1/<log-id>/records and .../ack. */
+      topicPrefix: z
+        .string()
+        .regex(/^[^#+/$\0][^#+\0]*[^#+/\0]$|^[^#+/$\0]$/, 'a topic prefix: levels separated by /, no wildcards + #, no leading $ or /, no trailing /')
+        .default('voltrail'),
+      clientId: z.string().min(1).max(128).optional(),
+      tls: z
+        .strictObject({
+          /** PEM files: the CA that signed the broker's certificate, and this board's client certificate and key. */
+          ca: z.string().min(1).optional(),
+          cert: z.string().min(1).optional(),
+          key: z.string().min(1).optional(),
+          rejectUnauthorized: z.boolean().default(true),
+        })
+        .optional(),
+      /** Entries and bytes sent and not yet acknowledged by a collector, at most. */
+      windowEntries: positiveInt(1_000_000).default(8192),
+      windowBytes: positiveInt(1 << 30).default(8 * 1024 * 1024),
+      /** Entries per MQTT message at most (4096 at most). */
+      batchEntries: positiveInt(4096).default(512),
+      /** No ack moving the offset for this long while entries are in flight: resend from the offset. */
+      ackTimeoutMs: positiveInt(3_600_000).default(10_000),
     })
     .optional(),
 });

@@ -24,6 +24,8 @@ import type { SystemdNotifier } from './watchdog.ts';
 import { readStatus, writeStatus, type RuntimeStatus } from './status-file.ts';
 import { ledgerDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
+import { startBoardUplink } from '../uplink/board-uplink.ts';
+import type { Uplink } from '../uplink/uplink.ts';
 
 /** What the runtime needs from a BMS driver (devices/bms drivers have this shape). */
 export interface BmsSource {
@@ -109,6 +111,8 @@ export async function runRuntime(o: RuntimeOptions): Promise<RuntimeSummary> {
   let reopening = false;
   const inflight = new Set<Promise<unknown>>();
   let lastSnapshot: BatterySnapshot | undefined;
+  // Started below, once the first records are on their way; the status reads it from the start.
+  let uplink: Uplink | undefined = undefined;
 
   const track = (p: Promise<unknown>) => {
     inflight.add(p);
@@ -245,6 +249,7 @@ export async function runRuntime(o: RuntimeOptions): Promise<RuntimeSummary> {
       signer: o.signer.backendName,
       lastError,
       rssBytes: process.memoryUsage.rss(),
+      ...(uplink ? { uplink: { ...uplink.status } } : {}),
     };
   };
 
@@ -281,6 +286,18 @@ export async function runRuntime(o: RuntimeOptions): Promise<RuntimeSummary> {
   log.info({ dataDir, simulated: o.simulated, signer: o.signer.backendName }, 'runtime started');
   o.notifier?.ready();
   saveStatus(status(true));
+
+  // Store-and-forward to the fleet (firmware-ts/UPLINK.md): it reads the ledger's durable entries.
+  uplink = cfg.uplink
+    ? await startBoardUplink({
+        config: cfg.uplink,
+        dataDir,
+        durable: () => ledger?.durableEntries ?? 0,
+        appendWitness: (cs) => (ledger ? ledger.appendWitness(cs) : Promise.reject(new Error('the ledger is not writable now'))),
+        requestCheckpoint: () => void ledger?.checkpoint().catch(() => undefined),
+        logger: log,
+      })
+    : undefined;
 
   const tickMs = Math.min(100, cfg.sampler.periodMs);
   let lastStatusAt = clock.monotonic();
@@ -331,6 +348,7 @@ export async function runRuntime(o: RuntimeOptions): Promise<RuntimeSummary> {
     o.notifier?.stopping();
     await Promise.allSettled([reading, companion]);
     await Promise.allSettled([...inflight]);
+    await uplink?.close();
     let clean = true;
     if (ledger) {
       try {

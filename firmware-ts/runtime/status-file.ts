@@ -4,6 +4,7 @@
 // is not running (a clean stop writes `running: false`; a crash leaves `running: true`).
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { UplinkStatus } from '../uplink/uplink.ts';
 
 export const STATUS_FILE = 'status.json';
 /** A status older than this (wall ms) is not a running instance's. */
@@ -40,6 +41,8 @@ export interface RuntimeStatus {
   signer: string;
   lastError: string | null;
   rssBytes: number;
+  /** The uplink's progress, when one is configured (firmware-ts/uplink/uplink.ts). */
+  uplink?: UplinkStatus;
 }
 
 export const statusPath = (dataDir: string) => join(dataDir, STATUS_FILE);

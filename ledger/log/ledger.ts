@@ -112,6 +112,11 @@ export class Ledger {
     return this.#lastCheckpoint;
   }
 
+  /** Entries of the log (records, checkpoints, witnesses) made durable so far: what the uplink may send. */
+  get durableEntries(): number {
+    return this.#log.length;
+  }
+
   /** Bytes waiting for the disk: what a caller's backpressure watches. */
   get pendingBytes(): number {
     return this.#log.pendingBytes;
