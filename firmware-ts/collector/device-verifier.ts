@@ -90,7 +90,6 @@ function refusalOf(err: IdentityError): RefusalReason {
     case 'wrong-battery':
       return 'replayed';
     case 'bad-signature':
-    case 'wrong-authority':
     case 'bad-rotation':
     case 'bad-link':
       return 'forged';

@@ -60,7 +60,7 @@ export class LogTail {
           if (f.reason === 'truncated' && pos === chunk.length) break; // end of this segment
           throw new LedgerFormatError(`${join(this.dir, c.segment)}: entry ${c.index} at byte ${c.offset + pos} is damaged (${f.reason})`, { index: c.index, segment: c.segment, offset: c.offset + pos });
         }
-        out.push({ index: c.index, kind: f.kind, payload: f.payload.slice(), segment: c.segment, offset: c.offset + pos });
+        out.push({ index: c.index, kind: f.kind, payload: new Uint8Array(f.payload), segment: c.segment, offset: c.offset + pos });
         bytes += f.payload.length;
         pos = f.next;
         c.index++;

@@ -12,7 +12,6 @@ const PENDING: [name: string, description: string][] = [
   ['doctor', 'check this board: config, key, certificate, devices, clock, ledger, uplink'],
   ['fleet', 'fleet authority: init, sign, revoke'],
   ['provision', 'provision this board onto a battery'],
-  ['collect', 'fleet collector: receive, verify and store device records over MQTT'],
   ['passport', 'battery passport: export, verify, show, qr, serve'],
 ];
 
