@@ -4,7 +4,6 @@
 // setup the same way: the simulator's BMS on a virtual bus and the simulator's data folder.
 import { existsSync } from 'node:fs';
 import { rm, writeFile, mkdir } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { systemClock } from '../../hal/clock.ts';
 import { VirtualCanHub } from '../../hal/can/virtual.ts';
@@ -22,6 +21,7 @@ import { certificateFileOf, fileIdentitySource, keyFileOf, notProvisionedHelp } 
 import { openBms } from './bms-source.ts';
 import type { BmsSource } from './runtime.ts';
 import { EARLIEST_SANE_WALL_MS } from './clock-watch.ts';
+import { probeUplink } from '../uplink/uplink-probe.ts';
 
 export interface CheckResult {
   name: string;
@@ -195,20 +195,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
   out.push(ledgerCheck);
 
   // 7. uplink
-  const url = config?.uplink?.url;
-  if (!url) out.push({ name: 'uplink reachable', ok: true, skipped: true, detail: 'skipped: no uplink configured' });
-  else {
-    const u = new URL(url);
-    const port = Number(u.port || (u.protocol === 'mqtts:' ? 8883 : 1883));
-    const reached = await new Promise<string | undefined>((res) => {
-      const sock = connect({ host: u.hostname, port, timeout: 3000 }, () => {
-        sock.destroy();
-        res(undefined);
-      });
-      sock.on('timeout', () => (sock.destroy(), res('timed out')));
-      sock.on('error', (err) => res(err.message));
-    });
-    out.push(reached ? { name: 'uplink reachable', ok: false, detail: `${u.hostname}:${port}: ${reached}`, fix: 'check the network, the uplink.url host and port, and any firewall' } : { name: 'uplink reachable', ok: true, detail: `${u.hostname}:${port} accepts connections` });
-  }
+  if (!config?.uplink) out.push({ name: 'uplink reachable', ok: true, skipped: true, detail: 'skipped: no uplink configured' });
+  else out.push({ name: 'uplink reachable', ...(await probeUplink(config.uplink, o.sim ? undefined : dataDir)) });
   return out;
 }
