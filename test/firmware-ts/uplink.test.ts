@@ -91,6 +91,7 @@ test('broker outage and a runtime restart during it: two collectors hold every e
     ac2.abort();
     await run2;
   }
+  t.true((last as RuntimeStatus | undefined)!.uplink!.liveBatches > 0, 'the newest records went out beside the backlog');
 
   // The last records (after the final checkpoint of run 2) go out with a plain uplink on the closed ledger.
   const board = await entriesOf(ledgerOf(boardDir));
