@@ -158,27 +158,27 @@ export function registerCollect(program: Command): void {
       await runCollector(f);
     });
 
+  // --data-dir, --passphrase-file and --json belong to `collect` (commander gives them to the
+  // parent even after the subcommand name); init reads them from there.
   cmd
     .command('init')
-    .description("make this collector's witness key (sealed) and have the fleet authority endorse it, so it can countersign checkpoints")
+    .description("make this collector's witness key (sealed, in --data-dir) and have the fleet authority endorse it, so it can countersign checkpoints")
     .requiredOption('--name <name>', 'the witness name countersignatures carry, e.g. depot-3')
-    .option('--data-dir <dir>', 'the fleet data folder', 'fleet-data')
     .requiredOption('--fleet-dir <dir>', 'the fleet authority folder (voltrail fleet init)')
     .option('--valid-days <n>', 'endorsement validity in days', (v) => Number(v), 3650)
-    .option('--passphrase-file <file>', 'passphrase of the witness key (else VOLTRAIL_KEY_PASSPHRASE, else a prompt)')
-    .option('--fleet-passphrase-file <file>', "passphrase of the fleet key (else VOLTRAIL_KEY_PASSPHRASE, else a prompt)")
-    .option('--json', 'print as JSON')
-    .action(async (o: { name: string; dataDir: string; fleetDir: string; validDays: number; passphraseFile?: string; fleetPassphraseFile?: string; json?: boolean }) => {
+    .option('--fleet-passphrase-file <file>', 'passphrase of the fleet key (else VOLTRAIL_KEY_PASSPHRASE, else a prompt)')
+    .action(async (o: { name: string; fleetDir: string; validDays: number; fleetPassphraseFile?: string }, self: Command) => {
+      const p = self.parent!.opts<{ dataDir: string; passphraseFile?: string; json?: boolean }>();
       try {
         const { mkdir } = await import('node:fs/promises');
         const { initWitness } = await import('../../collector/witness-setup.ts');
-        const dataDir = resolve(o.dataDir);
+        const dataDir = resolve(p.dataDir);
         await mkdir(dataDir, { recursive: true });
         const fleet = await openAuthority(resolve(o.fleetDir), o.fleetPassphraseFile);
-        const passphrase = await askPassphrase(o.passphraseFile, true);
+        const passphrase = await askPassphrase(p.passphraseFile, true);
         const r = await initWitness({ dataDir, name: o.name, passphrase, fleet, validDays: o.validDays });
-        const text = `${r.keyCreated ? 'Made' : 'Kept'} the witness key ${resolve(dataDir, 'witness.key')} (kid ${r.kid})\nEndorsed by the fleet authority ${fleet.file.name} as '${o.name}': ${r.endorsement}\nStart collectors: voltrail collect --broker URL --data-dir ${o.dataDir} --trust ${fleet.file.publicKey}\n`;
-        process.stdout.write(o.json ? JSON.stringify({ ...r, name: o.name, dataDir }) + '\n' : text);
+        const text = `${r.keyCreated ? 'Made' : 'Kept'} the witness key ${resolve(dataDir, 'witness.key')} (kid ${r.kid})\nEndorsed by the fleet authority ${fleet.file.name} as '${o.name}': ${r.endorsement}\nStart collectors: voltrail collect --broker URL --data-dir ${p.dataDir} --trust ${fleet.file.publicKey}\n`;
+        process.stdout.write(p.json ? JSON.stringify({ ...r, name: o.name, dataDir }) + '\n' : text);
       } catch (err) {
         userFacing(err);
       }
