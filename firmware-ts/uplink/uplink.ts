@@ -96,6 +96,13 @@ export class Uplink {
   #liveSentUpTo = 0;
   #inflight: InFlight[] = [];
   #lastProgress = Date.now();
+  /**
+   * What the collector can store of what was sent: unsigned leaves wait for the checkpoint that
+   * covers them, so only entries up to the first leaf not yet followed by a checkpoint count.
+   * Waiting for a checkpoint the ledger has not made yet is not a lost ack.
+   */
+  #storableUpTo = 0;
+  #uncoveredFrom: number | undefined;
   #lastCheckpointAsk = 0;
   #lastLive = 0;
   #refusedUntil = 0;
@@ -168,11 +175,14 @@ export class Uplink {
     this.#liveSentUpTo = this.#offset;
     this.#inflight = [];
     this.#lastProgress = Date.now();
+    // The offset is always at a point the collector could store up to: nothing uncovered before it.
+    this.#storableUpTo = this.#offset;
+    this.#uncoveredFrom = undefined;
   }
 
   #tick(): void {
     this.status.durable = this.#o.durable();
-    if (this.#inflight.length > 0 && Date.now() - this.#lastProgress > this.#o.ackTimeoutMs) {
+    if (this.#storableUpTo > this.#offset && Date.now() - this.#lastProgress > this.#o.ackTimeoutMs) {
       this.status.resends++;
       this.#log.warn({ offset: this.#offset, sentUpTo: this.#sentUpTo }, 'uplink: no acknowledgement in time; resending from the offset');
       this.#rewind();
@@ -303,7 +313,12 @@ export class Uplink {
       const entries = await this.#tail.read(from, { end, maxEntries: room, maxBytes: o.batchBytes });
       if (entries.length === 0 || this.#sentUpTo !== from || !this.status.connected) return;
       const bytes = this.#publish(from, entries);
-      if (this.#inflight.length === 0) this.#lastProgress = Date.now();
+      if (this.#storableUpTo <= this.#offset) this.#lastProgress = Date.now();
+      for (const e of entries) {
+        if (e.kind === EntryKind.leaf) this.#uncoveredFrom ??= e.index;
+        else if (e.kind === EntryKind.checkpoint) this.#uncoveredFrom = undefined;
+        this.#storableUpTo = this.#uncoveredFrom ?? e.index + 1;
+      }
       this.#sentUpTo = from + entries.length;
       this.status.sent = this.#sentUpTo;
       this.#inflight.push({ to: this.#sentUpTo, bytes });

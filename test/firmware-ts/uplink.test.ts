@@ -63,14 +63,14 @@ test('broker outage and a runtime restart during it: two collectors hold every e
   t.teardown(() => Promise.all(collectors.map((c) => c.close())).then(() => undefined));
   await until(() => collectors.every((c) => c.connected), 5000, 'collectors to connect');
 
-  const uplinkCfg = { url: broker.url, topicPrefix: 'test', windowEntries: 256, batchEntries: 32, ackTimeoutMs: 3000 };
-  const config = boardConfig(boardDir, uplinkCfg);
+  const uplinkCfg = { url: broker.url, topicPrefix: 'test', windowEntries: 512, batchEntries: 64, ackTimeoutMs: 10_000 };
+  const config = boardConfig(boardDir, uplinkCfg, { periodMs: 200 });
   let last: RuntimeStatus | undefined;
 
   // Run 1: the fleet keeps up; then the broker goes away and records pile up in the ledger.
   const ac1 = new AbortController();
   const run1 = runBoard({ config, signer: key, signal: ac1.signal, onStatus: (s) => (last = s) });
-  await until(() => (last?.uplink?.stored ?? 0) > 40, 20_000, 'the fleet to acknowledge 40 entries');
+  await until(() => (last?.uplink?.stored ?? 0) > 40, 60_000, 'the fleet to acknowledge 40 entries');
   await broker.stop();
   const storedAtOutage = last!.uplink!.stored;
   await sleep(1000);
@@ -86,7 +86,7 @@ test('broker outage and a runtime restart during it: two collectors hold every e
   t.is((last as RuntimeStatus | undefined)?.uplink?.connected, false, 'no broker yet');
   await broker.start();
   try {
-    await until(() => last?.uplink?.connected === true && last.uplink.stored >= last.uplink.durable - 12, 20_000, 'the backlog to drain', () => [last?.uplink, collectors.map((c) => c.counters)]);
+    await until(() => last?.uplink?.connected === true && last.uplink.stored >= last.uplink.durable - 12, 120_000, 'the backlog to drain', () => [last?.uplink, collectors.map((c) => c.counters)]);
   } finally {
     ac2.abort();
     await run2;
@@ -95,8 +95,8 @@ test('broker outage and a runtime restart during it: two collectors hold every e
 
   // The last records (after the final checkpoint of run 2) go out with a plain uplink on the closed ledger.
   const board = await entriesOf(ledgerOf(boardDir));
-  const drain = await Uplink.start({ url: broker.url, topicPrefix: 'test', logId, dataDir: boardDir, ledgerDir: ledgerOf(boardDir), durable: () => board.length, logger: silentLogger(), batchEntries: 8, ackTimeoutMs: 1500 });
-  await until(() => drain.status.stored === board.length, 20_000, 'the last entries');
+  const drain = await Uplink.start({ url: broker.url, topicPrefix: 'test', logId, dataDir: boardDir, ledgerDir: ledgerOf(boardDir), durable: () => board.length, logger: silentLogger(), batchEntries: 64, ackTimeoutMs: 10_000 });
+  await until(() => drain.status.stored === board.length, 120_000, 'the last entries');
   await drain.close();
   await Promise.all(collectors.map((c) => c.drain()));
 
