@@ -97,14 +97,27 @@ export class DeviceStore {
       return; // nobody else wrote since we did
     }
     if (this.#log && !disk && this.#state.count === 0) return;
+    // Another instance wrote since our last batch (or this is our first): reopen the files. Our
+    // Merkle frontier is kept up to the count we knew; only the entries after it are hashed.
+    const known = this.#log ? this.#state.count : 0;
     await this.#log?.close();
     await this.#witness?.close();
-    const frontier = new MerkleFrontier();
+    let frontier = known > 0 ? this.#frontier : new MerkleFrontier();
+    const hashAll = known === 0;
     this.#log = await SegmentLog.open(join(this.dir, 'log'), {
       replay: (e) => {
-        if (e.kind === EntryKind.signedRecord || e.kind === EntryKind.leaf) frontier.append(e.payload);
+        if (hashAll && (e.kind === EntryKind.signedRecord || e.kind === EntryKind.leaf)) frontier.append(e.payload);
       },
     });
+    if (!hashAll) {
+      if (this.#log.length < known) {
+        // The log is shorter than it was: never by our hand. Hash it all again, then check it below.
+        frontier = new MerkleFrontier();
+        for await (const chunk of this.#log.entryBatches(0)) for (const e of chunk) if (e.kind === EntryKind.signedRecord || e.kind === EntryKind.leaf) frontier.append(e.payload);
+      } else {
+        for await (const chunk of this.#log.entryBatches(known)) for (const e of chunk) if (e.kind === EntryKind.signedRecord || e.kind === EntryKind.leaf) frontier.append(e.payload);
+      }
+    }
     this.#witness = await SegmentLog.open(join(this.dir, 'witness'));
     this.#frontier = frontier;
     if (disk && disk.count === this.#log.length) {
