@@ -18,6 +18,7 @@ import { Uplink } from '../../firmware-ts/uplink/uplink.ts';
 import { readOffset } from '../../firmware-ts/uplink/resend-offset.ts';
 import { createLogger, silentLogger } from '../../firmware-ts/runtime/logger.ts';
 import type { RuntimeStatus } from '../../firmware-ts/runtime/status-file.ts';
+import { describeStatus } from '../../firmware-ts/cli/commands/status.ts';
 import { startBroker } from '../helpers/mosquitto.ts';
 import { boardConfig, ledgerOf, makeFleet, provisionBoard, runBoard } from '../helpers/sim-board.ts';
 
@@ -92,6 +93,7 @@ test('broker outage and a runtime restart during it: two collectors hold every e
     await run2;
   }
   t.true((last as RuntimeStatus | undefined)!.uplink!.liveBatches > 0, 'the newest records went out beside the backlog');
+  t.regex(describeStatus(last!, true), /uplink: connected, the fleet holds \d+ of \d+ entries/);
 
   // The last records (after the final checkpoint of run 2) go out with a plain uplink on the closed ledger.
   const board = await entriesOf(ledgerOf(boardDir));

@@ -41,6 +41,7 @@ export function statusLine(s: RuntimeStatus & { simTimeS?: number }): string {
     s.driver.rejected ? `frames rejected ${s.driver.rejected}` : '',
     s.shed.backpressure + s.shed.storage ? `shed ${s.shed.backpressure + s.shed.storage}` : '',
     s.staleSources.length ? `STALE ${s.staleSources.join(',')}` : '',
+    s.uplink ? `uplink ${s.uplink.connected ? '' : 'OFFLINE '}${s.uplink.stored}/${s.uplink.durable}` : '',
     s.lastError ? `ERROR ${s.lastError}` : '',
   ]
     .filter(Boolean)

@@ -16,6 +16,9 @@ export function describeStatus(s: RuntimeStatus, live: boolean): string {
     `  shed: ${s.shed.backpressure} under backpressure, ${s.shed.storage} while storage failed`,
     `  driver ${s.driver.source}: ${s.driver.frames} frames, ${s.driver.decoded} decoded, ${s.driver.rejected} rejected${s.driver.lastError ? ` (last: ${s.driver.lastError})` : ''}`,
     s.staleSources.length ? `  STALE sources: ${s.staleSources.join(', ')}` : '  sources: all fresh',
+    s.uplink
+      ? `  uplink: ${s.uplink.connected ? 'connected' : 'NOT CONNECTED'}, the fleet holds ${s.uplink.stored} of ${s.uplink.durable} entries, ${s.uplink.resends} resends, ${s.uplink.witnesses} countersignatures kept${s.uplink.lastRefusal ? `, REFUSED (${s.uplink.lastRefusal.reason}): ${s.uplink.lastRefusal.detail}` : ''}`
+      : '',
     s.lastError ? `  last error: ${s.lastError}` : '',
   ];
   return lines.filter(Boolean).join('\n');
