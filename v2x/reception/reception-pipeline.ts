@@ -278,7 +278,12 @@ export class ReceptionPipeline {
     }
     const own = this.#own;
     const bad = this.#plausibility.check(m.signerId, m.payload, own);
-    if (bad !== undefined) return this.#drop(bad.reason, `signer ${m.signerId}: ${bad.detail}`, m);
+    if (bad !== undefined) {
+      // The claim is remembered all the same: the next message is judged against the latest
+      // one (consecutive-message checks), so a liar cannot park a stale track to hide behind.
+      this.#plausibility.record(m.signerId, m.payload);
+      return this.#drop(bad.reason, `signer ${m.signerId}: ${bad.detail}`, m);
+    }
     this.#plausibility.record(m.signerId, m.payload);
     this.#replay.accepted(m.signerId, m.payload.type, m.payload.generationTime);
     if (m.payload.certRequests.length > 0) this.#o.certificatesRequested?.(m.payload.certRequests);
