@@ -261,8 +261,11 @@ export class ReceptionPipeline {
 
   #finish(job: Job, ok: boolean, failure?: string): void {
     const m = job.message;
+    // The verifier itself failed (a worker thread died): nothing was learnt about the message,
+    // which is dropped unverified, as under overload, never accepted.
+    if (failure !== undefined) return this.#drop('shed-overload', `not verified: ${failure}`, m);
     if (!ok) {
-      if (job.newCertificate && job.certificateId !== undefined && failure === undefined) {
+      if (job.newCertificate && job.certificateId !== undefined) {
         // Which check failed decides the reason: check the certificate alone again (a rare
         // path: a forged certificate, or a forged message under a new genuine one).
         if (!verifyCheck(job.checks[0]!)) {
@@ -270,7 +273,7 @@ export class ReceptionPipeline {
           return this.#drop('bad-certificate', `signer ${m.signerId}: the attached certificate's authority signature does not verify`, m);
         }
       }
-      return this.#drop('bad-signature', failure ?? `signer ${m.signerId}: the signature does not verify (altered, high-S, or another key)`, m);
+      return this.#drop('bad-signature', `signer ${m.signerId}: the signature does not verify (altered, high-S, or another key)`, m);
     }
     if (job.newCertificate) {
       this.cache.add(job.certificate);

@@ -183,3 +183,13 @@ test('the certificate requests of a verified message are passed on to the sealer
   await r.pipeline.drain();
   t.deepEqual(asked, ['0707070707070707']);
 });
+
+test('a verifier that fails (a worker thread died) leaves messages unverified: dropped, never accepted', async (t) => {
+  const broken = { parallelism: 1, verify: () => Promise.reject(new Error('verification worker stopped: exit code 1')), close: async () => undefined };
+  const r = rig({ verifier: broken });
+  r.pipeline.receive(seal(r.pool[0]!, 'cam', cam(481_372_160), T0));
+  await r.pipeline.drain();
+  t.is(r.accepted.length, 0);
+  t.deepEqual(r.pipeline.counters.snapshot().dropped, { 'shed-overload': 1 });
+  t.regex(r.dropped[0]!.detail, /worker stopped/);
+});
