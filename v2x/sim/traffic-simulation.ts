@@ -160,10 +160,13 @@ export class TrafficSimulation {
 
   /** Steps every TICK_MS on the clock until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
+    // Ticks on a fixed schedule: the time a step takes does not stretch the period.
+    let next = this.clock.monotonic();
     while (!signal.aborted) {
       this.step();
+      next = Math.max(next + TICK_MS, this.clock.monotonic() - TICK_MS);
       try {
-        await this.clock.sleep(TICK_MS, signal);
+        await this.clock.sleep(Math.max(0, next - this.clock.monotonic()), signal);
       } catch {
         return;
       }
