@@ -19,7 +19,7 @@ const layer = (folder, forbidden) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'bench/thirdparty/**', 'bench/results/**', '**/*.js', '!eslint.config.js'] },
+  { ignores: ['node_modules/**', 'bench/thirdparty/**', 'bench/results/**', 'dist/**', 'tmp/**', '**/*.js', '!eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -35,6 +35,8 @@ export const TYP = {
   v2xPseudonymCertificate: `${PREFIX}v2x-pseudonym-cert+cose`,
   /** A fleet-signed statement binding a vehicle id to its ledger identity key (v2x/cddl/attestation.cddl). */
   v2xVehicleIdentity: `${PREFIX}v2x-vehicle-identity+cose`,
+  /** A fleet-signed list of revoked V2X pseudonyms, by signer digest (v2x/cddl/revocation.cddl). */
+  v2xRevocationList: `${PREFIX}v2x-revocation-list+cose`,
 } as const;
 
 export type TypName = keyof typeof TYP;

@@ -13,8 +13,9 @@ import { Simulation } from './simulation.ts';
 import { openPtyPair, type PtyPair } from './pty-pair.ts';
 import { JbdResponder } from './uart/jbd-protocol.ts';
 import { DalyResponder } from './uart/daly-protocol.ts';
-import { openUartFace } from './uart/uart-face.ts';
-import { FirmataBoard, openFirmataBoard } from './firmata-board.ts';
+// The pty faces (UART, Firmata, slcan) load serialport: imported only when asked for, so a
+// CAN-only rig (`voltrail run --sim`) does not carry it.
+import type { FirmataBoard } from './firmata-board.ts';
 import type { CanBus } from '../hal/can/bus.ts';
 import { VirtualCanHub } from '../hal/can/virtual.ts';
 import { loadDbc } from '../devices/dbc/index.ts';
@@ -22,7 +23,6 @@ import { VoltrailBmsCanFace } from './can/voltrail-bms-can.ts';
 import { FoxbmsCanFace } from './can/foxbms-can.ts';
 import { IvtSSensor } from './can/ivt-s-can.ts';
 import { Iso165Imd } from './can/iso165-can.ts';
-import { SlcanAdapter } from './slcan-adapter.ts';
 
 /** The voltrail reference BMS's message set: a data file of devices/ (read, not imported). */
 export const VOLTRAIL_DBC_FILE = fileURLToPath(new URL('../devices/bms/voltrail.dbc', import.meta.url));
@@ -166,6 +166,7 @@ export async function startSimRig(o: SimRigOptions = {}): Promise<SimRig> {
         const pty = await openPtyPair();
         closers.push(() => pty.close());
         const hostBus = hub.open({ name: 'slcan' });
+        const { SlcanAdapter } = await import('./slcan-adapter.ts');
         const adapter = await SlcanAdapter.open({ path: pty.device, bus: hostBus });
         closers.push(async () => {
           await adapter.close();
@@ -178,6 +179,7 @@ export async function startSimRig(o: SimRigOptions = {}): Promise<SimRig> {
     if (responder) {
       const pty: PtyPair = await openPtyPair();
       closers.push(() => pty.close());
+      const { openUartFace } = await import('./uart/uart-face.ts');
       const face = await openUartFace(pty.device, responder, bms, { faults });
       closers.push(() => face.close());
       serialPty = pty.host;
@@ -185,6 +187,7 @@ export async function startSimRig(o: SimRigOptions = {}): Promise<SimRig> {
     if (o.firmataPty) {
       const pty = await openPtyPair();
       closers.push(() => pty.close());
+      const { FirmataBoard, openFirmataBoard } = await import('./firmata-board.ts');
       firmata = new FirmataBoard(pack, { seed, faults, powered: () => bms.powered, thermistors: Math.min(6, bms.sensors.temperatureSensors) });
       sim.attach(firmata);
       const dev = await openFirmataBoard(pty.device, firmata);

@@ -6,5 +6,6 @@ import { ledgerAppend } from './ledger-append.ts';
 import { ledgerVerify } from './ledger-verify.ts';
 import { runtimeMemory } from './runtime-memory.ts';
 import { signers } from './signers.ts';
+import { v2x } from './v2x.ts';
 
-export const SUITES: readonly Suite[] = [signers, cbor, ledgerAppend, ledgerVerify, runtimeMemory];
+export const SUITES: readonly Suite[] = [signers, cbor, ledgerAppend, ledgerVerify, runtimeMemory, v2x];

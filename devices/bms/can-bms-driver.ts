@@ -84,6 +84,8 @@ export class CanBmsDriver {
       const it = this.#bus.frames();
       const onAbort = () => void it.return?.();
       signal?.addEventListener('abort', onAbort, { once: true });
+      // Stopped before it started (Ctrl-C while the runtime set up): no frame need come to end it.
+      if (signal?.aborted) onAbort();
       try {
         for await (const frame of it) {
           if (signal?.aborted) break;
@@ -116,10 +118,12 @@ export class CanBmsDriver {
     this.counters.decoded++;
     const t = this.#clock.now();
     const periodMs = entry.message.cycleTimeMs || this.#defaultCycle;
-    for (const { signal, target } of entry.signals) {
+    // The decoded signals come in DBC order; most messages map only some of them.
+    for (const signal in values) {
       const raw = values[signal];
-      if (typeof raw !== 'number') continue;
-      this.#store(target, raw, t, periodMs, entry.message.signals.find((s) => s.name === signal)?.choices, `${entry.message.name}.${signal}`);
+      const mapped = entry.byName.get(signal);
+      if (!mapped || typeof raw !== 'number') continue;
+      this.#store(mapped.target, raw, t, periodMs, mapped.choices, `${entry.message.name}.${signal}`);
     }
   }
 

@@ -38,10 +38,14 @@ export interface SignalRule {
 export interface CompiledSignal {
   signal: string;
   target: SignalTarget;
+  /** The signal's value table, looked up once here rather than per frame. */
+  choices: ReadonlyMap<number, string> | undefined;
 }
 
-/** For each message id (extended ids offset by 2^32), the signals that feed the snapshot. */
-export type CompiledMap = Map<number, { message: DbcMessage; signals: CompiledSignal[] }>;
+/** For each message id (extended ids offset by 2^32), the signals that feed the snapshot, in
+ * DBC order and by name (a frame carries a few of a multiplexed message's many signals: a
+ * decoder visits those, not every mapped one). */
+export type CompiledMap = Map<number, { message: DbcMessage; signals: CompiledSignal[]; byName: ReadonlyMap<string, CompiledSignal> }>;
 
 export const messageKey = (id: number, extended: boolean) => (extended ? id + 0x1_0000_0000 : id);
 
@@ -60,11 +64,11 @@ export function compileRules(db: DbcDatabase, rules: readonly SignalRule[]): Com
           if (!match) continue;
         }
         const target = typeof rule.target === 'function' ? rule.target(match ?? Object.assign([sig.name], { index: 0, input: sig.name, groups: undefined }) as RegExpExecArray) : rule.target;
-        signals.push({ signal: sig.name, target });
+        signals.push({ signal: sig.name, target, choices: sig.choices });
         break;
       }
     }
-    if (signals.length) out.set(messageKey(message.id, message.extended), { message, signals });
+    if (signals.length) out.set(messageKey(message.id, message.extended), { message, signals, byName: new Map(signals.map((c) => [c.signal, c])) });
   }
   return out;
 }

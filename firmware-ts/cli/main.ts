@@ -4,48 +4,58 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UserError } from './errors.ts';
-import { registerCan } from './commands/can.ts';
 import { registerPending } from './commands/pending.ts';
-import { registerRun } from './commands/run.ts';
-import { registerLedger } from './commands/ledger.ts';
-import { registerKeys } from './commands/keys.ts';
-import { registerBench } from './commands/bench.ts';
-import { registerSim } from './commands/sim.ts';
-import { registerV2x } from './commands/v2x.ts';
-import { registerBms } from './commands/bms.ts';
-import { registerFleet } from './commands/fleet.ts';
-import { registerProvision } from './commands/provision.ts';
-import { registerStatus } from './commands/status.ts';
-import { registerDoctor } from './commands/doctor.ts';
-import { registerCollect } from './commands/collect.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every subcommand group, in --help order: the top-level command it registers and its module.
+ * A module is imported only when its command is run (or for --help and unknown commands, which
+ * need them all): `voltrail run` on a board loads the runtime, not V2X, fleet or the bench.
+ */
+const GROUPS: [name: string, load: () => Promise<Register>][] = [
+  ['run', async () => (await import('./commands/run.ts')).registerRun],
+  ['ledger', async () => (await import('./commands/ledger.ts')).registerLedger],
+  ['can', async () => (await import('./commands/can.ts')).registerCan],
+  ['keys', async () => (await import('./commands/keys.ts')).registerKeys],
+  ['bench', async () => (await import('./commands/bench.ts')).registerBench],
+  ['sim', async () => (await import('./commands/sim.ts')).registerSim],
+  ['v2x', async () => (await import('./commands/v2x.ts')).registerV2x],
+  ['bms', async () => (await import('./commands/bms.ts')).registerBms],
+  ['fleet', async () => (await import('./commands/fleet.ts')).registerFleet],
+  ['provision', async () => (await import('./commands/provision.ts')).registerProvision],
+  ['status', async () => (await import('./commands/status.ts')).registerStatus],
+  ['doctor', async () => (await import('./commands/doctor.ts')).registerDoctor],
+  ['collect', async () => (await import('./commands/collect.ts')).registerCollect],
+];
+
+/** The command word of `argv` (node, script, then arguments), if any: the first non-option. */
+function commandWord(argv: readonly string[]): string | undefined {
+  return argv.slice(2).find((a) => !a.startsWith('-'));
+}
+
+/** The program with every group (argv undefined), or with only the group `argv` runs. */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('voltrail')
     .description('Edge runtime for battery boards: BMS telemetry, a signed battery-passport ledger, V2X.')
     .version(pkg.version, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false });
-  registerRun(program);
-  registerLedger(program);
-  registerCan(program);
-  registerKeys(program);
-  registerBench(program);
-  registerSim(program);
-  registerV2x(program);
-  registerBms(program);
-  registerFleet(program);
-  registerProvision(program);
-  registerStatus(program);
-  registerDoctor(program);
-  registerCollect(program);
-  registerPending(program);
+  const word = argv && commandWord(argv);
+  const one = GROUPS.find(([name]) => name === word);
+  const versionOnly = argv !== undefined && word === undefined && argv.slice(2).some((a) => a === '-V' || a === '--version');
+  if (one) (await one[1]())(program);
+  else if (!versionOnly) {
+    for (const [, load] of GROUPS) (await load())(program);
+    registerPending(program);
+  }
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   try {
@@ -65,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] && /voltrail(\.js)?$|main\.ts$/.test(process.argv[1])) {
+if (process.argv[1] && /voltrail(\.m?js)?$|main\.ts$/.test(process.argv[1])) {
   main(process.argv).then(
     (code) => {
       process.exitCode = code;

@@ -3,8 +3,10 @@
 // because the person reading it is a technician at a battery with a terminal, not a developer.
 // `--sim` runs use the embedded defaults (`simConfig()`), so no file is needed to start.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../cli/errors.ts';
 
@@ -125,17 +127,23 @@ function allowed(issue: z.core.$ZodIssue): string {
   }
 }
 
+/** The YAML parser, loaded the first time a file is read: a `--sim` run without a file (and a
+ * board's memory) does without it. */
+let yamlModule: typeof Yaml | undefined;
+const yaml = () => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
+
 /** The 1-based line of the node at `path`, or of its nearest ancestor that exists. */
 function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number {
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n) as unknown[], true);
-    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+    if (yaml().isNode(node) && node.range) return counter.linePos(node.range[0]).line;
   }
   return 1;
 }
 
 /** Parses and validates a config text; `file` names it in errors. */
 export function parseConfig(text: string, file: string): RuntimeConfig {
+  const { LineCounter, parseDocument } = yaml();
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
   if (doc.errors.length) {

@@ -28,11 +28,14 @@ export interface SimRunOptions {
   cells: number;
   /** Telemetry sampling period, ms of the clock. */
   periodMs: number;
-  /** Simulated seconds per clock second. */
+  /** Simulated seconds per clock second. Above or below 1 the runtime, the driver and the
+   * simulator all run on simulated time (sim-hardware/paced-clock.ts): the sampling period, the
+   * stale margins and the record times are simulated, and a machine too slow for the speed
+   * slows simulated time down rather than sampling less. */
   speed: number;
   mode: SigningMode;
   signal: AbortSignal;
-  /** Stop after this long on the clock, counted from when the run is set up (default: never). */
+  /** Stop after this long on `clock` (not simulated time), counted from when the run is set up (default: never). */
   durationMs?: number;
   /** Called after every durable record, and every status interval. */
   onStatus?: (s: SimRunStatus) => void;
@@ -78,37 +81,53 @@ export async function runSim(o: SimRunOptions): Promise<SimRunSummary> {
 
   // The simulator is loaded only for --sim runs (ARCHITECTURE.md: never a static import here).
   const { startSimRig } = await import('../../sim-hardware/sim-rig.ts');
+  // At a speed other than 1 everything runs on simulated time, paced by the clock given.
+  const paced = o.speed === 1 ? undefined : new (await import('../../sim-hardware/paced-clock.ts')).PacedClock(o.clock, { speed: o.speed });
   const db = await loadDbc(VOLTRAIL_DBC_PATH);
   const hub = new VirtualCanHub();
   const simBus = hub.open({ name: 'bms' });
   const boardBus = hub.open({ name: 'board' });
   // Urban driving with short rests; 50 ms plant steps keep the 100 ms CAN messages on time.
-  const rig = await startSimRig({ bms: 'voltrail', canBus: simBus, cells: o.cells, seed: o.seed, profile: 'urban,rest@20', clock: o.clock, maxStepS: 0.05, faults: o.faults });
+  const rig = await startSimRig({ bms: 'voltrail', canBus: simBus, cells: o.cells, seed: o.seed, profile: 'urban,rest@20', clock: paced ?? o.clock, maxStepS: 0.05, faults: o.faults });
   const driver = new CanBmsDriver({ source: 'voltrail', bus: boardBus, db, rules: VOLTRAIL_RULES, clock: rig.clock, staleMargin: config.health.staleMarginFactor });
   o.onRig?.(rig);
 
   let simulating: Promise<unknown> = Promise.resolve();
   const withSim = (s: RuntimeStatus): SimRunStatus => ({ ...s, simTimeS: rig.sim.timeS });
+  // Paced: the duration is the given clock's (a --duration is wall time at any speed), and the
+  // pacer runs until the runtime has stopped.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  o.signal.addEventListener('abort', onAbort, { once: true });
+  if (o.signal.aborted) stop.abort();
+  const pacerStop = new AbortController();
+  const pacing = paced?.run(pacerStop.signal);
+  if (paced && o.durationMs !== undefined) void o.clock.sleep(o.durationMs, stop.signal).then(() => stop.abort(), () => undefined);
   let summary;
   try {
     summary = await runRuntime({
       config,
       clock: rig.clock,
-      signal: o.signal,
+      signal: stop.signal,
       signer: key,
       simulated: true,
       driver,
       logger: o.logger ?? silentLogger(),
       notifier: o.notifier,
       storage: o.storage,
-      durationMs: o.durationMs,
+      durationMs: paced ? undefined : o.durationMs,
       onStatus: o.onStatus && ((s) => o.onStatus!(withSim(s))),
       onRecord: o.onRecord && ((seq, snap) => o.onRecord!(seq, snap, rig)),
       onAck: o.onAck,
-      companion: (signal) => (simulating = rig.sim.run({ clock: o.clock, speed: o.speed, signal, tickMs: 20 })),
+      // Paced, one plant step per simulated tick: as many steps per simulated second as before.
+      companion: (signal) => (simulating = paced ? rig.sim.run({ clock: paced, speed: 1, signal, tickMs: 50 }) : rig.sim.run({ clock: o.clock, speed: o.speed, signal, tickMs: 20 })),
     });
   } finally {
+    stop.abort();
+    o.signal.removeEventListener('abort', onAbort);
     await simulating.catch(() => undefined);
+    pacerStop.abort();
+    await pacing;
     await rig.close();
     await simBus.close();
     await boardBus.close();

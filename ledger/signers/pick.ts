@@ -28,11 +28,11 @@ export interface PickResult {
 
 /** The optional native backend: a module beside this one exporting `loadNativeBackend`. */
 export const loadNative: BackendLoader = async (curve) => {
-  // A computed specifier: the module is optional, and the type checker must not require it.
-  const spec = new URL('./native.ts', import.meta.url).href;
+  // Loaded only when asked for. A literal specifier, so that the board's bundle
+  // (scripts/build-bundle.mjs) carries it; the addon it loads stays optional.
   let mod: { loadNativeBackend?: (curve: Curve) => SignerBackend | undefined };
   try {
-    mod = (await import(spec)) as typeof mod;
+    mod = (await import('./native.ts')) as typeof mod;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return undefined;
     throw err;

@@ -132,6 +132,10 @@ export interface ParsedEnvelope {
   /** The attached certificate bytes, if any (not checked). */
   certificate?: Uint8Array;
   payload: Uint8Array;
+  /** The protected header as sent (signed: part of the Sig_structure). */
+  protectedBytes: Uint8Array;
+  /** r||s as sent (its length is checked by the verifier, not here). */
+  signature: Uint8Array;
 }
 
 /** Reads the envelope without checking any signature; throws V2xError when it is not one. */
@@ -147,8 +151,8 @@ export function parseEnvelope(bytes: Uint8Array): ParsedEnvelope {
   if (!(top instanceof Tagged) || top.tag !== COSE_SIGN1_TAG || !Array.isArray(top.value) || top.value.length !== 4) {
     throw new V2xError('malformed', 'envelope: not a COSE_Sign1 message (tag 18, array of 4)');
   }
-  const [prot, unprot, payload] = top.value as CborValue[];
-  if (!(prot instanceof Uint8Array) || !(unprot instanceof Map) || !(payload instanceof Uint8Array)) throw new V2xError('malformed', 'envelope: COSE_Sign1 parts of the wrong types');
+  const [prot, unprot, payload, signature] = top.value as CborValue[];
+  if (!(prot instanceof Uint8Array) || !(unprot instanceof Map) || !(payload instanceof Uint8Array) || !(signature instanceof Uint8Array)) throw new V2xError('malformed', 'envelope: COSE_Sign1 parts of the wrong types');
   let header: CborValue;
   try {
     header = decodeCbor(prot, { canonical: true, maxDepth: 2, maxMapSize: 8 });
@@ -165,7 +169,7 @@ export function parseEnvelope(bytes: Uint8Array): ParsedEnvelope {
   const cert = unprot.get(HDR_CERTIFICATE);
   if (cert !== undefined && !(cert instanceof Uint8Array)) throw new V2xError('malformed', `envelope: unprotected label ${HDR_CERTIFICATE} must hold the certificate bytes`);
   for (const label of unprot.keys()) if (label !== HDR_CERTIFICATE) throw new V2xError('malformed', `envelope: unknown unprotected header label ${String(label)}`);
-  return { signer: kid, alg, typ, certificate: cert as Uint8Array | undefined, payload };
+  return { signer: kid, alg, typ, certificate: cert as Uint8Array | undefined, payload, protectedBytes: prot, signature };
 }
 
 export interface OpenedMessage<N extends MessageName = MessageName> extends DecodedPayload<N> {

@@ -24,6 +24,7 @@ import { issueVehicleIdentity } from '../../../v2x/attestation/vehicle-identity.
 import { demoKeys } from '../../../v2x/demo-keys.ts';
 import { V2xError } from '../../../v2x/v2x-error.ts';
 import { UserError } from '../errors.ts';
+import { registerV2xReception } from './v2x-reception.ts';
 
 /** Command-line names (kebab-case) of the message types. */
 const CLI_NAME: Record<MessageName, string> = {
@@ -183,7 +184,8 @@ function describeBody(type: MessageName, body: unknown): unknown {
 }
 
 export function registerV2x(program: Command): void {
-  const v2x = program.command('v2x').description('V2X messages: send one, encode a body, decode and verify');
+  const v2x = program.command('v2x').description('V2X messages: send one, encode a body, decode and verify; listen through the reception pipeline; simulate traffic');
+  registerV2xReception(v2x);
 
   v2x
     .command('send')

@@ -1,0 +1,97 @@
+// The pipeline under twice its verification capacity, deterministically: a verifier that
+// checks only 4 jobs per 10 ms step (for real, inline) stands for the CPU, and 80 vehicles
+// plus a hazard every step offer twice that and more. The queue stays within its bound,
+// every hazard is verified and accepted within the step it arrived in, the load that is shed
+// is awareness from far away first, and every message is accounted for under one reason.
+import test from 'ava';
+import { ReceptionPipeline } from '../../../v2x/reception/reception-pipeline.ts';
+import type { AcceptedMessage, DroppedMessage } from '../../../v2x/reception/reception-pipeline.ts';
+import type { SignatureCheck } from '../../../v2x/reception/signature-check.ts';
+import { verifyCheck } from '../../../v2x/reception/signature-check.ts';
+import type { SignatureVerifier } from '../../../v2x/reception/signature-verifier.ts';
+import { OpensslSealer } from '../../../v2x/sim/openssl-sealer.ts';
+import { ManualClock } from '../../../hal/clock.ts';
+import { makeAuthority, makePool } from '../../helpers/v2x-fixtures.ts';
+import { cam, EXAMPLES, T0 } from './reception-fixtures.ts';
+
+/** Verifies for real, but only `perStep` jobs each time the test calls `step()`. */
+class SteppedVerifier implements SignatureVerifier {
+  readonly parallelism = 1;
+  #waiting: { jobs: readonly (readonly SignatureCheck[])[]; resolve: (r: boolean[]) => void }[] = [];
+  verify(jobs: readonly (readonly SignatureCheck[])[]): Promise<boolean[]> {
+    return new Promise((resolve) => this.#waiting.push({ jobs, resolve }));
+  }
+  step(): void {
+    const w = this.#waiting.shift();
+    w?.resolve(w.jobs.map((c) => c.every(verifyCheck)));
+  }
+  async close(): Promise<void> {}
+}
+
+const tick = () => new Promise<void>((r) => setImmediate(r));
+
+test('at twice the verification capacity: bounded queue, hazards first and all accepted, far awareness shed', async (t) => {
+  const clock = new ManualClock(T0);
+  const authority = makeAuthority();
+  const vehicles = makePool(authority, 80).map((cred) => new OpensslSealer(cred));
+  const perStep = 4;
+  const verifier = new SteppedVerifier();
+  const accepted: AcceptedMessage[] = [];
+  const dropped: DroppedMessage[] = [];
+  const own = { latitude: 481_000_000, longitude: 115_000_000 };
+  const pipeline = new ReceptionPipeline({
+    clock,
+    authorities: authority.ring.lookup,
+    verifier,
+    batchSize: perStep,
+    queue: { capacity: 64 },
+    onAccepted: (m) => accepted.push(m),
+    onDropped: (d) => dropped.push(d),
+  });
+  pipeline.setOwnPosition(own);
+  // Vehicle i stands i * 15 m north of this station (0 to 1200 m), still.
+  const latOf = (i: number) => own.latitude + Math.round((i * 15 * 1e7) / 111_195);
+  let hazards = 0;
+  let offered = 0;
+  for (let step = 0; step < 100; step++) {
+    const now = clock.now();
+    // 8 CAMs a step (each vehicle every 100 ms) ...
+    for (let k = 0; k < 8; k++) {
+      const i = (step % 10) * 8 + k;
+      pipeline.receive(vehicles[i]!.seal('cam', { ...cam(latOf(i), 0, own.longitude), stationId: i }, now, step < 10));
+      offered++;
+    }
+    // ... and a hazard from a far vehicle every step, at its own position.
+    if (step >= 10) {
+      const i = 40 + (step % 40);
+      const denm = { ...EXAMPLES.denm, actionId: { originatingStationId: i, sequenceNumber: step }, eventPosition: { latitude: latOf(i), longitude: own.longitude }, detectionTime: now - 100, referenceTime: now };
+      pipeline.receive(vehicles[i]!.seal('denm', denm, now, true));
+      hazards++;
+      offered++;
+    }
+    await tick();
+    verifier.step();
+    await tick();
+    t.true(pipeline.queue.size <= 64);
+    clock.advance(10);
+  }
+  while (pipeline.pending > 0) {
+    verifier.step();
+    await tick();
+  }
+  const c = pipeline.counters;
+  t.is(c.received, offered);
+  t.is(c.accepted + c.droppedTotal, offered, JSON.stringify(c.snapshot()));
+  t.true(pipeline.queue.highWater <= 64);
+  const acceptedHazards = accepted.filter((m) => m.type === 'denm');
+  t.is(acceptedHazards.length, hazards, JSON.stringify(c.snapshot()));
+  t.true(acceptedHazards.every((m) => m.latencyMs <= 10), 'a hazard waited more than one step');
+  const shed = dropped.filter((d) => d.reason === 'shed-overload' || d.reason === 'shed-late');
+  t.true(shed.length > offered / 4, `${shed.length} shed of ${offered}`);
+  t.true(shed.every((d) => d.type === 'cam'));
+  // The vehicles within the action radius (300 m: the first 21) kept being verified.
+  const near = new Set(accepted.filter((m) => m.type === 'cam' && m.priorityClass === 1).map((m) => m.signerId));
+  t.true(near.size >= 20, `${near.size} near vehicles verified`);
+  const farShare = accepted.filter((m) => m.priorityClass === 2).length / Math.max(1, accepted.length);
+  t.true(farShare < 0.5);
+});

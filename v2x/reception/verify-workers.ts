@@ -1,0 +1,101 @@
+// Signature verification on all cores: a fixed set of worker threads (verify-worker.ts), each
+// taking whole batches of jobs; a batch goes to the worker with the fewest batches in flight.
+// The ledger's SignerPool verifies over bare digests (noble's path for P-256, about 20 times
+// slower than OpenSSL there), so reception has its own small pool that hands OpenSSL the
+// Sig_structure bytes. Workers start at construction (`ready`) so the first hazard does not
+// wait for a thread to boot. A worker that dies fails its batches (the pipeline counts those
+// jobs as not verified, never accepted) and is replaced.
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import type { SignatureCheck } from './signature-check.ts';
+import type { SignatureVerifier } from './signature-verifier.ts';
+import type { WorkerRequest, WorkerResponse } from './verify-worker.ts';
+
+/** The parent's Node options minus those that only make sense for a main script. */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') i++;
+    else if (!a.startsWith('--input-type') && !a.startsWith('--eval=') && !a.startsWith('--print=')) out.push(a);
+  }
+  return out;
+}
+
+interface Slot {
+  worker: Worker;
+  pending: Map<number, { resolve: (r: boolean[]) => void; reject: (e: Error) => void; n: number }>;
+  ready: Promise<void>;
+}
+
+export class WorkerVerifier implements SignatureVerifier {
+  readonly size: number;
+  /** Batches in flight per worker before the pipeline waits (two keep a worker busy between batches). */
+  readonly parallelism: number;
+  readonly #slots: Slot[] = [];
+  #next = 1;
+  #closed = false;
+
+  constructor(size = Math.max(1, availableParallelism())) {
+    if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`workers: ${size}; expected a whole number >= 1`);
+    this.size = size;
+    this.parallelism = size * 2;
+    for (let i = 0; i < size; i++) this.#slots.push(this.#start());
+  }
+
+  /** Resolves when every worker has loaded. */
+  get ready(): Promise<void> {
+    return Promise.all(this.#slots.map((s) => s.ready)).then(() => undefined);
+  }
+
+  #start(): Slot {
+    const worker = new Worker(new URL('./verify-worker.js', import.meta.url), { execArgv: workerExecArgv() });
+    const slot: Slot = { worker, pending: new Map(), ready: undefined as unknown as Promise<void> };
+    slot.ready = new Promise<void>((resolve, reject) => {
+      const onFirst = (r: WorkerResponse) => {
+        if (r.id === 0) {
+          worker.off('message', onFirst);
+          resolve();
+        }
+      };
+      worker.on('message', onFirst);
+      worker.once('error', reject);
+    });
+    slot.ready.catch(() => undefined);
+    worker.on('message', (r: WorkerResponse) => {
+      const p = slot.pending.get(r.id);
+      if (p === undefined) return;
+      slot.pending.delete(r.id);
+      if (r.out !== undefined) p.resolve(Array.from(r.out, (v) => v === 1));
+      else p.reject(new Error(`verification worker: ${r.error ?? 'no answer'}`));
+    });
+    const die = (why: string) => {
+      for (const p of slot.pending.values()) p.reject(new Error(`verification worker stopped: ${why}`));
+      slot.pending.clear();
+      const i = this.#slots.indexOf(slot);
+      if (i >= 0 && !this.#closed) this.#slots[i] = this.#start();
+    };
+    worker.on('error', (err) => die(err.message));
+    worker.on('exit', (code) => die(`exit code ${code}`));
+    return slot;
+  }
+
+  async verify(jobs: readonly (readonly SignatureCheck[])[]): Promise<boolean[]> {
+    if (this.#closed) throw new Error('the verification workers are closed');
+    if (jobs.length === 0) return [];
+    let slot = this.#slots[0]!;
+    for (const s of this.#slots) if (s.pending.size < slot.pending.size) slot = s;
+    await slot.ready;
+    const id = this.#next++;
+    return new Promise<boolean[]>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject, n: jobs.length });
+      slot.worker.postMessage({ id, jobs: jobs as SignatureCheck[][] } satisfies WorkerRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+}
