@@ -146,6 +146,7 @@ export async function runOnSim(s: Scenario, o: TargetOptions): Promise<Recording
         }
         log.push({ t, text: `profile ${st.profile}` });
       } else if (st.scpi) {
+        if (off.stimuli.has('scpi')) return;
         const { client } = instruments.get(st.scpi.instrument)!;
         for (const cmd of st.scpi.send) {
           try {

@@ -103,8 +103,9 @@ export async function openScpiTcp(host: string, port = 5025, o: { connectTimeout
       new Promise((resolve) => {
         if (socket.destroyed) return resolve();
         socket.once('close', () => resolve());
+        // A polite end first; an instrument that never closes its side is cut after a second.
         socket.end();
-        socket.destroySoon();
+        setTimeout(() => socket.destroy(), 1000).unref();
       }),
   };
 }

@@ -201,9 +201,10 @@ export class SimulatedScpiInstrument {
     if (kw(a, 'FUNCtion') || kw(a, 'MODE')) {
       if (query) return s.mode;
       const u = arg?.toUpperCase() ?? '';
-      const mode = (['CURRent', 'VOLTage', 'POWer', 'RESistance'] as const).find((m) => kw(u, m));
+      const modes = { CURRent: 'CURR', VOLTage: 'VOLT', POWer: 'POW', RESistance: 'RES' } as const;
+      const mode = (Object.keys(modes) as (keyof typeof modes)[]).find((m) => kw(u, m));
       if (!mode || this.kind === 'psu') this.#error(arg === undefined ? ERR.missingParameter : ERR.illegalParameter);
-      else s.mode = mode.slice(0, 4).toUpperCase().replace('RESI', 'RES') as LoadMode;
+      else s.mode = modes[mode];
       return null;
     }
     if (kw(a, 'SYSTem') && b && kw(b, 'ERRor') && query) return this.errors.shift() ?? '0,"No error"';
