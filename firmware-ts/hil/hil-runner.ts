@@ -35,6 +35,8 @@ export interface RunnerOptions {
   workDir: string;
   keepData?: boolean;
   speed?: number;
+  /** Where the DBC files of foxBMS scenarios are (sim target). */
+  dbcDir?: string;
   /** Switch these off in every scenario (switch-off.ts). */
   switchOff?: readonly string[];
   /** Run each scenario with its own selfTest.switchOff and expect it to fail. */
@@ -61,7 +63,7 @@ export async function runScenario(s: Scenario, index: number, o: RunnerOptions):
   await rm(dataDir, { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
   try {
-    const recording = await o.target(s, { dataDir, switchOff, speed: o.speed, signal: o.signal, onProgress: (t) => o.onProgress?.(s, t) });
+    const recording = await o.target(s, { dataDir, switchOff, speed: o.speed, signal: o.signal, dbcDir: o.dbcDir, onProgress: (t) => o.onProgress?.(s, t) });
     const expectations = checkAll(s.expect, recording);
     let failed = expectations.some((e) => !e.ok);
     let message: string | undefined;

@@ -140,8 +140,11 @@ export const scenarioSchema = z.strictObject({
         .prefault({}),
       bms: z
         .strictObject({
-          /** The simulated BMS's protocol face (sim); on a bench, the config's bms section decides. */
-          profile: z.enum(['voltrail']).default('voltrail'),
+          /** The simulated BMS's protocol face (sim): the voltrail message set, or a foxBMS 2
+           * master (needs foxbms.dbc in the runner's DBC folder); on a bench the BMS options decide. */
+          profile: z.enum(['voltrail', 'foxbms']).default('voltrail'),
+          /** A Bender iso165C insulation monitor on the BMS's CAN bus (foxbms; needs iso165_IMD.dbc). */
+          imd: z.boolean().default(false),
           protections: z.partialRecord(z.enum(PROTECTION_NAMES), protectionTune).default({}),
         })
         .prefault({}),
@@ -232,6 +235,7 @@ export function parseScenario(text: string, file: string): Scenario {
     }
     if (st.durationS !== undefined && st.fault === undefined) problems.push(`${where(['timeline', i, 'durationS'])}: only a fault has a duration`);
   });
+  if (s.setup.bms.imd && s.setup.bms.profile !== 'foxbms') problems.push(`${where(['setup', 'bms', 'imd'])}: the iso165 reports to a foxBMS master; set bms.profile: foxbms`);
   s.expect.forEach((e, i) => {
     if ((e.kind === 'count' || e.kind === 'counter' || e.kind === 'range') && e.min === undefined && e.max === undefined) problems.push(`${where(['expect', i])}: give min, max or both`);
     if ((e.kind === 'count' || e.kind === 'counter' || e.kind === 'range') && e.min !== undefined && e.max !== undefined && e.min > e.max) problems.push(`${where(['expect', i, 'min'])}: min ${e.min} is above max ${e.max}`);

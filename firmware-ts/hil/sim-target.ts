@@ -11,6 +11,8 @@ import { ScpiClient, openScpiTcp } from '../../hal/scpi/scpi-client.ts';
 import { loadDbc } from '../../devices/dbc/index.ts';
 import { CanBmsDriver } from '../../devices/bms/can-bms-driver.ts';
 import { VOLTRAIL_DBC_PATH, VOLTRAIL_RULES } from '../../devices/bms/profiles/voltrail.ts';
+import { FOXBMS_RULES } from '../../devices/bms/profiles/foxbms.ts';
+import { join } from 'node:path';
 import { PrivateKey } from '../../ledger/keys/private-key.ts';
 import { pickBackend } from '../../ledger/signers/pick.ts';
 import type { ScheduledFault } from '../../sim-hardware/faults.ts';
@@ -36,7 +38,18 @@ export interface TargetOptions {
   signal?: AbortSignal;
   /** Scenario seconds reached, now and then. */
   onProgress?: (timeS: number) => void;
+  /** Where foxbms.dbc and iso165_IMD.dbc are (foxBMS scenarios); the simulator reads DBCs only from paths it is given. */
+  dbcDir?: string;
 }
+
+/** The DBC files a scenario's simulated BMS needs, by name, or nothing for the voltrail set. */
+export function dbcFilesFor(s: Scenario): string[] {
+  if (s.setup.bms.profile !== 'foxbms') return [];
+  return s.setup.bms.imd ? [FOXBMS_DBC, IMD_DBC] : [FOXBMS_DBC];
+}
+
+const FOXBMS_DBC = 'foxbms.dbc';
+const IMD_DBC = 'iso165_IMD.dbc';
 
 /** Clock step of the driver: the simulator's tick (sim-run.ts uses the same). */
 const STEP_MS = 100;
@@ -88,6 +101,8 @@ export async function runOnSim(s: Scenario, o: TargetOptions): Promise<Recording
   config.ledger = s.runtime.ledger;
   switchOffConfig(config, off);
 
+  const fox = s.setup.bms.profile === 'foxbms';
+  if (fox && !o.dbcDir) throw new UserError(`${s.file}: the foxBMS BMS needs its DBC files (${dbcFilesFor(s).join(', ')}): give their folder with --dbc-dir DIR`);
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const hub = new VirtualCanHub();
   const simBus = hub.open({ name: 'bms' });
@@ -95,7 +110,21 @@ export async function runOnSim(s: Scenario, o: TargetOptions): Promise<Recording
   const p = s.setup.pack;
   let rig: SimRig;
   try {
-    rig = await startSimRig({ bms: 'voltrail', canBus: simBus, cells: p.cells, chemistry: p.chemistry, seed: s.setup.seed, soc: p.soc, ambientC: p.ambientC, temperatureC: p.temperatureC, profile: 'rest', clock, maxStepS: 0.05, faults });
+    rig = await startSimRig({
+      bms: fox ? 'foxbms' : 'voltrail',
+      ...(fox ? { dbcPath: join(o.dbcDir!, FOXBMS_DBC), ...(s.setup.bms.imd ? { imdDbcPath: join(o.dbcDir!, IMD_DBC) } : {}) } : {}),
+      canBus: simBus,
+      cells: p.cells,
+      chemistry: p.chemistry,
+      seed: s.setup.seed,
+      soc: p.soc,
+      ambientC: p.ambientC,
+      temperatureC: p.temperatureC,
+      profile: 'rest',
+      clock,
+      maxStepS: 0.05,
+      faults,
+    });
   } catch (err) {
     await simBus.close();
     await boardBus.close();
@@ -160,8 +189,8 @@ export async function runOnSim(s: Scenario, o: TargetOptions): Promise<Recording
     };
     const pending = s.timeline.map((st, i) => ({ st, i })).filter(({ st }) => st.fault === undefined);
 
-    const db = await loadDbc(VOLTRAIL_DBC_PATH);
-    const driver = new CanBmsDriver({ source: 'voltrail', bus: boardBus, db, rules: VOLTRAIL_RULES, clock: rig.clock, staleMargin: config.health.staleMarginFactor });
+    const db = await loadDbc(fox ? join(o.dbcDir!, FOXBMS_DBC) : VOLTRAIL_DBC_PATH);
+    const driver = new CanBmsDriver({ source: fox ? 'foxbms' : 'voltrail', bus: boardBus, db, rules: fox ? FOXBMS_RULES : VOLTRAIL_RULES, clock: rig.clock, staleMargin: config.health.staleMarginFactor });
     const ac = new AbortController();
     const onAbort = () => ac.abort();
     o.signal?.addEventListener('abort', onAbort, { once: true });

@@ -9,7 +9,6 @@ import { Option } from 'commander';
 import { mkdir, readdir, stat, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import cliProgress from 'cli-progress';
 import { UserError } from '../errors.ts';
 import { parsePositiveNumber } from '../parse.ts';
 import type { Scenario } from '../../hil/scenario.ts';
@@ -24,6 +23,7 @@ interface RunFlags {
   switchOff: string[];
   workDir?: string;
   keepData?: boolean;
+  dbcDir?: string;
   json?: boolean;
   // bench
   config?: string;
@@ -112,6 +112,7 @@ export function registerHil(program: Command): void {
     .option('--speed <x>', 'simulated seconds per real second (default: as fast as the CPU allows)', parsePositiveNumber)
     .option('--self-test', 'the test of the test: run each scenario with its selfTest.switchOff and pass only when it then fails')
     .option('--switch-off <what>', 'switch a behaviour off in every scenario (repeatable): protection:NAME, detection:fault:NAME, detection:stale, stimulus:KIND, ...', collect, [])
+    .option('--dbc-dir <dir>', 'sim: the folder holding foxbms.dbc and iso165_IMD.dbc, for foxBMS scenarios (skipped without it)')
     .option('--work-dir <dir>', 'where each run keeps its ledger (default: a temporary folder)')
     .option('--keep-data', 'keep each run\'s data folder (ledger) after the run')
     .option('--json', 'print the results as JSON instead of the table')
@@ -135,8 +136,13 @@ export function registerHil(program: Command): void {
         closeTarget = () => bench.close();
       } else {
         if (flags.can || flags.serial || flags.scpi.length || flags.config) throw new UserError('--can, --serial, --scpi and --config are for --target bench; the simulator needs none of them', 2);
-        const { runOnSim } = await import('../../hil/sim-target.ts');
+        const { runOnSim, dbcFilesFor } = await import('../../hil/sim-target.ts');
         target = runOnSim;
+        const { existsSync } = await import('node:fs');
+        skip = (s) => {
+          const missing = dbcFilesFor(s).filter((f) => !flags.dbcDir || !existsSync(join(flags.dbcDir, f)));
+          return missing.length ? `needs ${missing.join(' and ')}: give their folder with --dbc-dir DIR` : undefined;
+        };
       }
       const { parseSwitchOff } = await import('../../hil/switch-off.ts');
       try {
@@ -151,7 +157,8 @@ export function registerHil(program: Command): void {
       const onSigint = () => ac.abort();
       process.once('SIGINT', onSigint);
       const tty = process.stderr.isTTY === true;
-      const bar = tty
+      const cliProgress = tty ? (await import('cli-progress')).default : undefined;
+      const bar = cliProgress
         ? new cliProgress.SingleBar({ format: 'hil [{bar}] {value}/{total} s  {index}/{count} {scenario}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic)
         : undefined;
       let results: ScenarioResult[];
@@ -161,6 +168,7 @@ export function registerHil(program: Command): void {
           targetName: flags.target,
           workDir,
           keepData: flags.keepData,
+          dbcDir: flags.dbcDir,
           speed: flags.speed,
           switchOff: flags.switchOff,
           selfTest: flags.selfTest,

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { loadScenario, type Scenario } from '../../../firmware-ts/hil/scenario.ts';
 import { runScenarios } from '../../../firmware-ts/hil/hil-runner.ts';
 import { runOnSim } from '../../../firmware-ts/hil/sim-target.ts';
+import { DBC_DIR } from '../../helpers/dbc-files.ts';
 
 const LIBRARY = fileURLToPath(new URL('../../../sim-hardware/scenarios/', import.meta.url));
 
@@ -20,7 +21,7 @@ async function library(): Promise<Scenario[]> {
 test('every shipped scenario fails when its expected behaviour is switched off, naming the expectation', async (t) => {
   const workDir = await mkdtemp(join(tmpdir(), 'vt-hil-self-'));
   t.teardown(() => rm(workDir, { recursive: true, force: true }));
-  const results = await runScenarios(await library(), { target: runOnSim, targetName: 'sim', workDir, selfTest: true });
+  const results = await runScenarios(await library(), { target: runOnSim, targetName: 'sim', workDir, selfTest: true, dbcDir: DBC_DIR });
   for (const r of results) {
     t.is(r.status, 'passed', `${r.scenario.name}: ${r.message}`);
     const failed = r.expectations.filter((e) => !e.ok);
