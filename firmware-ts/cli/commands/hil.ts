@@ -31,7 +31,6 @@ interface RunFlags {
   serial?: string;
   bmsDriver?: string;
   scpi: string[];
-  passphraseFile?: string;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -121,7 +120,6 @@ export function registerHil(program: Command): void {
     .option('--serial <path>', 'bench: the BMS serial port for a JBD or Daly BMS (overrides the config)')
     .addOption(new Option('--bms-driver <driver>', 'bench: the BMS driver with --can/--serial').choices(['voltrail-can', 'foxbms-can', 'jbd', 'daly']))
     .option('--scpi <name=address>', 'bench: an instrument of the scenarios, e.g. load=tcp:192.168.1.50:5025 or psu=serial:/dev/ttyUSB0@9600 (repeatable)', collect, [])
-    .option('--passphrase-file <file>', 'bench: not used; bench runs sign with a throwaway key in their own data folder')
     .action(async (args: string[], flags: RunFlags) => {
       const list = await loadAll(args);
       const { runScenarios } = await import('../../hil/hil-runner.ts');
