@@ -2,7 +2,8 @@
 // passes, and together the scenarios cover the simulator's faults and the driver's protections.
 // The test of the test is library-self-test.test.ts. One process, as fast as the CPU goes.
 import test from 'ava';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,21 +17,23 @@ import { DBC_DIR } from '../../helpers/dbc-files.ts';
 
 const LIBRARY = fileURLToPath(new URL('../../../sim-hardware/scenarios/', import.meta.url));
 
+const FILES = readdirSync(LIBRARY).filter((f) => f.endsWith('.yaml')).sort();
+
 async function library(): Promise<Scenario[]> {
-  const files = (await readdir(LIBRARY)).filter((f) => f.endsWith('.yaml')).sort();
-  return Promise.all(files.map((f) => loadScenario(LIBRARY + f)));
+  return Promise.all(FILES.map((f) => loadScenario(LIBRARY + f)));
 }
 
-test('every shipped scenario passes against the runtime on the simulator', async (t) => {
-  const workDir = await mkdtemp(join(tmpdir(), 'vt-hil-lib-'));
-  t.teardown(() => rm(workDir, { recursive: true, force: true }));
-  const results = await runScenarios(await library(), { target: runOnSim, targetName: 'sim', workDir, dbcDir: DBC_DIR });
-  for (const r of results) {
-    const why = r.message ?? r.expectations.filter((e) => !e.ok).map((e) => e.message).join('; ');
-    t.is(r.status, 'passed', `${r.scenario.name}: ${why}`);
-    t.true(r.expectations.length > 0);
-  }
-});
+// One serial test per scenario: each is reported by name, and one finishes every few seconds.
+for (const file of FILES) {
+  test.serial(`${file} passes against the runtime on the simulator`, async (t) => {
+    const workDir = await mkdtemp(join(tmpdir(), 'vt-hil-lib-'));
+    t.teardown(() => rm(workDir, { recursive: true, force: true }));
+    const [r] = await runScenarios([await loadScenario(LIBRARY + file)], { target: runOnSim, targetName: 'sim', workDir, dbcDir: DBC_DIR });
+    const why = r!.message ?? r!.expectations.filter((e) => !e.ok).map((e) => e.message).join('; ');
+    t.is(r!.status, 'passed', `${r!.scenario.name}: ${why}`);
+    t.true(r!.expectations.length > 0);
+  });
+}
 
 test('the library covers every fault kind the simulator injects on a CAN BMS and every fault the voltrail driver reports', async (t) => {
   const list = await library();
