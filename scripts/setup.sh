@@ -16,6 +16,7 @@ DEB_PACKAGES=(
   mosquitto
   chromium
   pkg-config
+  libxml2-utils
 )
 
 missing=()

@@ -40,6 +40,8 @@ export interface SimRigOptions {
   /** Initial SoC, 0..1. */
   soc?: number;
   ambientC?: number;
+  /** Initial cell temperature, degC (default: the ambient). */
+  temperatureC?: number;
   /** Profile spec (plant/profile-spec.ts); default 'rest'. Repeats forever. */
   profile?: string;
   serialPty?: boolean;
@@ -93,7 +95,7 @@ export async function startSimRig(o: SimRigOptions = {}): Promise<SimRig> {
     throw new RangeError(`${o.ivtDbcPath ? 'ivtDbcPath' : 'imdDbcPath'}: the IVT-S and iso165 sit on a CAN bus; the ${kind} BMS speaks UART (use voltrail or foxbms)`);
   }
   const seed = o.seed ?? 1;
-  const pack = new Pack({ cells: o.cells ?? 16, chemistry: o.chemistry ?? 'nmc', seed, soc: o.soc ?? 0.8, ambientC: o.ambientC ?? 25 });
+  const pack = new Pack({ cells: o.cells ?? 16, chemistry: o.chemistry ?? 'nmc', seed, soc: o.soc ?? 0.8, ambientC: o.ambientC ?? 25, temperatureC: o.temperatureC });
   const bms = new SimulatedBms(pack, { seed });
   const clock = new OffsetClock(o.clock ?? systemClock);
   const faults = new FaultInjector({ bms, clock, seed });

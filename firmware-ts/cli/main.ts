@@ -29,6 +29,7 @@ const GROUPS: [name: string, load: () => Promise<Register>][] = [
   ['status', async () => (await import('./commands/status.ts')).registerStatus],
   ['doctor', async () => (await import('./commands/doctor.ts')).registerDoctor],
   ['collect', async () => (await import('./commands/collect.ts')).registerCollect],
+  ['hil', async () => (await import('./commands/hil.ts')).registerHil],
 ];
 
 /** The command word of `argv` (node, script, then arguments), if any: the first non-option. */

@@ -111,8 +111,8 @@ export function simConfig(dataDir: string): RuntimeConfig {
   return configSchema.parse({ dataDir, bms: { driver: 'voltrail-can', bus: 'virtual:sim' }, ledger: { mode: 'per-record', checkpointEvery: 60 } });
 }
 
-/** What a zod issue allows, in words. */
-function allowed(issue: z.core.$ZodIssue): string {
+/** What a zod issue allows, in words; `doc` names where the fields are documented. */
+export function allowed(issue: z.core.$ZodIssue, doc = 'firmware-ts/CONFIG.md'): string {
   switch (issue.code) {
     case 'invalid_value':
       return `allowed: ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
@@ -121,7 +121,7 @@ function allowed(issue: z.core.$ZodIssue): string {
     case 'invalid_union':
       return issue.message;
     case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}; see firmware-ts/CONFIG.md for the fields`;
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}; see ${doc} for the fields`;
     default:
       return issue.message;
   }
@@ -133,7 +133,7 @@ let yamlModule: typeof Yaml | undefined;
 const yaml = () => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 
 /** The 1-based line of the node at `path`, or of its nearest ancestor that exists. */
-function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number {
+export function lineOf(doc: Document, counter: LineCounter, path: readonly PropertyKey[]): number {
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n) as unknown[], true);
     if (yaml().isNode(node) && node.range) return counter.linePos(node.range[0]).line;

@@ -7,7 +7,6 @@ const PENDING: [name: string, description: string][] = [
   ['can', 'read, send and decode CAN traffic (dump, send, decode)'],
   ['run', 'run the runtime (--sim: against the built-in simulator)'],
   ['ledger', 'verify, inspect, prove and export the ledger'],
-  ['hil', 'run hardware-in-the-loop scenarios (hil run)'],
   ['status', "show the running instance's health"],
   ['doctor', 'check this board: config, key, certificate, devices, clock, ledger, uplink'],
   ['fleet', 'fleet authority: init, sign, revoke'],
