@@ -21,6 +21,7 @@
 //
 // Absent keys mean "not known". Values are rounded half away from zero.
 import type { CborValue } from '../../ledger/cbor/value.ts';
+import { CborWriter } from '../../ledger/cbor/cbor-writer.ts';
 import { FAULT_NAMES, emptySnapshot, type BatterySnapshot, type SnapshotField } from '../../devices/snapshot.ts';
 
 const round = (x: number) => Math.sign(x) * Math.round(Math.abs(x));
@@ -89,6 +90,75 @@ export function telemetryBody(s: BatterySnapshot): Map<number, CborValue> {
   }
   return m;
 }
+
+const writer = new CborWriter();
+
+function putInt(w: CborWriter, k: number, v: number | null, scale: number): number {
+  if (v === null || !Number.isFinite(v)) return 0;
+  w.head(0, k).int(round(v * scale));
+  return 1;
+}
+
+/**
+ * The canonical CBOR of telemetryBody(s), written straight from the snapshot: the same bytes
+ * as encodeCanonical(telemetryBody(s)) (test/firmware-ts/telemetry-body.test.ts), without the
+ * Map and the generic encoder. For the ledger's encoded-body appends (Ledger.appendMany with
+ * `bodyBytes`), which check the bytes again before they are stored.
+ */
+export function encodeTelemetryBody(s: BatterySnapshot): Uint8Array {
+  // The map's size is known only at the end: write the entries, then prefix the head.
+  const w = writer.reset();
+  let n = 0;
+  n += putInt(w, 1, s.packVoltageV, 1000);
+  n += putInt(w, 2, s.currentA, 1000);
+  n += putInt(w, 3, s.socPct, 10);
+  n += putInt(w, 4, s.sohPct, 10);
+  const cells = s.cellVoltagesMv;
+  if (cells.length) {
+    w.head(0, 5).head(4, cells.length);
+    for (let i = 0; i < cells.length; i++) w.int(round(cells[i]!));
+    n++;
+  }
+  const temps = s.temperaturesC;
+  if (temps.length) {
+    w.head(0, 6).head(4, temps.length);
+    for (let i = 0; i < temps.length; i++) w.int(round(temps[i]! * 10));
+    n++;
+  }
+  n += putInt(w, 7, s.remainingCapacityAh, 1000);
+  n += putInt(w, 8, s.fullCapacityAh, 1000);
+  if (s.cycleCount !== null) {
+    w.head(0, 9).int(Math.max(0, Math.round(s.cycleCount)));
+    n++;
+  }
+  let faults = 0;
+  for (let i = 0; i < FAULT_NAMES.length; i++) if (s.faults[FAULT_NAMES[i]!]) faults |= 1 << i;
+  w.head(0, 10).int(faults);
+  n++;
+  if (s.contactorClosed !== null) {
+    w.head(0, 11).bool(s.contactorClosed);
+    n++;
+  }
+  if (s.insulationOhm !== null) {
+    w.head(0, 12).int(Math.max(0, Math.round(s.insulationOhm)));
+    n++;
+  }
+  let stale = 0;
+  for (let i = 0; i < STALE_KEYS.length; i++) if (s.meta[STALE_FIELDS[i]!]?.stale) stale |= 1 << (STALE_KEYS[i]! - 1);
+  w.head(0, 13).int(stale);
+  n++;
+  const bal = s.balancing;
+  if (bal.length) {
+    const bits = new Uint8Array(Math.ceil(bal.length / 8));
+    for (let i = 0; i < bal.length; i++) if (bal[i]) bits[i >> 3]! |= 1 << (i & 7);
+    w.head(0, 14).bytes(bits);
+    n++;
+  }
+  const entries = w.take();
+  return headWriter.reset().head(5, n).raw(entries).take();
+}
+
+const headWriter = new CborWriter();
 
 const num = (m: ReadonlyMap<CborValue, CborValue>, k: number, scale: number): number | null => {
   const v = m.get(k);

@@ -15,7 +15,7 @@ import { MerkleFrontier } from './merkle.ts';
 import { EntryKind, isLeafKind } from './frame.ts';
 import { SegmentLog, type AppendSettle, type RecoveryReport } from './segment-log.ts';
 import type { LogStorage } from './storage.ts';
-import { encodeCheckpoint, encodeRecord, type Checkpoint } from './record.ts';
+import { encodeCheckpoint, encodeRecord, encodeRecordWithBody, type Checkpoint } from './record.ts';
 import { sign1, type CoseSigner } from '../cose/sign1.ts';
 
 export type SigningMode = 'per-record' | 'checkpoint';
@@ -43,13 +43,14 @@ export interface AppendResult {
   index: number;
 }
 
-/** One record for appendMany. */
-export interface RecordInput {
-  type: string;
-  body: CborValue;
-  /** Forces a per-record signature (lifecycle events). */
-  signed?: boolean;
-}
+/**
+ * One record for appendMany: its body as a value, or as its canonical CBOR already written
+ * (`bodyBytes`, e.g. encodeTelemetryBody), which skips building and encoding a value; the
+ * bytes are checked before they are stored.
+ */
+export type RecordInput =
+  | { type: string; body: CborValue; bodyBytes?: undefined; signed?: boolean }
+  | { type: string; bodyBytes: Uint8Array; body?: undefined; signed?: boolean };
 
 export interface AppendManyResult {
   /** Sequence number of the first record; the others follow it without gaps. */
@@ -160,7 +161,7 @@ export class Ledger {
     // record, which counts at hundreds of thousands of records a second. Errors still arrive
     // as a rejected promise.
     return new Promise<AppendResult>((resolve, reject) => {
-      const seq = this.#appendOne(type, body, Boolean(opts.signed), { resolve: (index) => resolve({ seq, index }), reject });
+      const seq = this.#appendOne(type, body, undefined, Boolean(opts.signed), { resolve: (index) => resolve({ seq, index }), reject });
     });
   }
 
@@ -177,13 +178,16 @@ export class Ledger {
     return new Promise<AppendManyResult>((resolve, reject) => {
       const last = records.length - 1;
       try {
-        for (let i = 0; i < last; i++) this.#appendOne(records[i]!.type, records[i]!.body, Boolean(records[i]!.signed), undefined);
+        for (let i = 0; i < last; i++) {
+          const r = records[i]!;
+          this.#appendOne(r.type, r.body, r.bodyBytes, Boolean(r.signed), undefined);
+        }
       } catch (err) {
         reject(err as Error);
         return;
       }
       const r = records[last]!;
-      this.#appendOne(r.type, r.body, Boolean(r.signed), { resolve: () => resolve({ seq, count: records.length }), reject });
+      this.#appendOne(r.type, r.body, r.bodyBytes, Boolean(r.signed), { resolve: () => resolve({ seq, count: records.length }), reject });
     });
   }
 
@@ -192,9 +196,13 @@ export class Ledger {
    * it is durable. Returns the record's sequence number. Throws before anything changes when
    * the record cannot be encoded or the log cannot take it.
    */
-  #appendOne(type: string, body: CborValue, forceSigned: boolean, settle: AppendSettle | undefined): number {
+  #appendOne(type: string, body: CborValue | undefined, bodyBytes: Uint8Array | undefined, forceSigned: boolean, settle: AppendSettle | undefined): number {
     const seq = this.size;
-    const bytes = encodeRecord({ seq, time: Math.round(this.#clock.now()), type, body, simulated: this.#simulated, mono: this.#clock.monotonic(), boot: this.bootId });
+    const head = { seq, time: Math.round(this.#clock.now()), type, simulated: this.#simulated, mono: this.#clock.monotonic(), boot: this.bootId };
+    let bytes: Uint8Array;
+    if (bodyBytes !== undefined) bytes = encodeRecordWithBody(head, bodyBytes);
+    else if (body !== undefined) bytes = encodeRecord({ ...head, body });
+    else throw new TypeError(`record ${seq}: give its body (a CBOR value) or bodyBytes (its canonical CBOR)`);
     const signed = forceSigned || this.#mode === 'per-record';
     const payload = signed ? sign1({ payload: bytes, typ: type === 'telemetry' ? TYP.record : TYP.event, signer: this.#signer }) : bytes;
     this.#log.enqueue(signed ? EntryKind.signedRecord : EntryKind.leaf, payload, settle);

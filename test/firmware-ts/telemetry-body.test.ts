@@ -1,6 +1,6 @@
 import test from 'ava';
 import { FAULT_NAMES } from '../../devices/snapshot.ts';
-import { TELEMETRY_KEYS, telemetryBody } from '../../firmware-ts/telemetry/telemetry-body.ts';
+import { TELEMETRY_KEYS, encodeTelemetryBody, telemetryBody } from '../../firmware-ts/telemetry/telemetry-body.ts';
 import type { BatterySnapshot } from '../../devices/snapshot.ts';
 import type { CborValue } from '../../ledger/cbor/value.ts';
 import { encodeCanonical } from '../../ledger/cbor/canonical-encode.ts';
@@ -50,5 +50,28 @@ test('telemetryBody gives the body telemetry.cddl describes, faults, stale bits 
     const got = telemetryBody(s);
     t.deepEqual(got, expected(s), `snapshot ${i}`);
     t.deepEqual(encodeCanonical(got), encodeCanonical(expected(s)));
+  }
+});
+
+test('encodeTelemetryBody writes the bytes of encodeCanonical(telemetryBody(s))', (t) => {
+  for (let i = 0; i < 80; i++) {
+    const s = snapshotAt(i * 53);
+    if (i % 3 === 0) s.faults[FAULT_NAMES[(i * 5) % FAULT_NAMES.length]!] = true;
+    if (i % 4 === 1) s.meta.socPct = { stale: true } as never;
+    if (i % 5 === 0) {
+      s.currentA = -(i * 1.37) - 0.0004; // negative, and -0 after rounding at i = 0
+      s.packVoltageV = null;
+      s.temperaturesC = [-0.04, -12.5, 55];
+      s.insulationOhm = 5_000_000_000;
+    }
+    if (i % 6 === 0) {
+      s.cellVoltagesMv = [];
+      s.contactorClosed = false;
+    }
+    if (i % 7 === 0) {
+      s.balancing = [];
+      s.sohPct = Number.NaN;
+    }
+    t.deepEqual(encodeTelemetryBody(s), encodeCanonical(telemetryBody(s)), `snapshot ${i}`);
   }
 });

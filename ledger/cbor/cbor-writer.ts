@@ -1,0 +1,121 @@
+// A low-level writer of RFC 8949 core deterministic CBOR (section 4.2.1) for hot paths that
+// know their structure: the caller writes heads and values in canonical order itself (map keys
+// sorted, definite lengths) and the writer gives every head and integer its shortest form,
+// -0 as the float16 0xf98000 (as encodeCanonical does). For a whole value of unknown shape use
+// encodeCanonical (canonical-encode.ts); callers of this writer check their bytes against it
+// in tests (test/ledger/cbor/cbor-writer.test.ts, test/firmware-ts/telemetry-body.test.ts).
+const TWO_32 = 0x1_0000_0000;
+
+export class CborWriter {
+  #buf: Uint8Array;
+  #pos = 0;
+
+  constructor(initialBytes = 1024) {
+    this.#buf = new Uint8Array(initialBytes);
+  }
+
+  #room(n: number): void {
+    if (this.#pos + n <= this.#buf.length) return;
+    const next = new Uint8Array(Math.max(2 * this.#buf.length, this.#pos + n));
+    next.set(this.#buf.subarray(0, this.#pos));
+    this.#buf = next;
+  }
+
+  /** Starts over (keeps the buffer). */
+  reset(): this {
+    this.#pos = 0;
+    return this;
+  }
+
+  /** Head of major type `major` (0..7) with argument n, a safe non-negative integer. */
+  head(major: number, n: number): this {
+    this.#room(9);
+    const b = this.#buf;
+    const mt = major << 5;
+    let p = this.#pos;
+    if (n < 24) b[p++] = mt | n;
+    else if (n < 0x100) {
+      b[p++] = mt | 24;
+      b[p++] = n;
+    } else if (n < 0x10000) {
+      b[p++] = mt | 25;
+      b[p++] = n >>> 8;
+      b[p++] = n & 0xff;
+    } else if (n < TWO_32) {
+      b[p++] = mt | 26;
+      b[p++] = n >>> 24;
+      b[p++] = (n >>> 16) & 0xff;
+      b[p++] = (n >>> 8) & 0xff;
+      b[p++] = n & 0xff;
+    } else {
+      if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`CBOR argument ${n} is not a safe non-negative integer`);
+      const hi = Math.floor(n / TWO_32);
+      const lo = n >>> 0;
+      b[p++] = mt | 27;
+      b[p++] = hi >>> 24;
+      b[p++] = (hi >>> 16) & 0xff;
+      b[p++] = (hi >>> 8) & 0xff;
+      b[p++] = hi & 0xff;
+      b[p++] = lo >>> 24;
+      b[p++] = (lo >>> 16) & 0xff;
+      b[p++] = (lo >>> 8) & 0xff;
+      b[p++] = lo & 0xff;
+    }
+    this.#pos = p;
+    return this;
+  }
+
+  /** A safe integer (major type 0 or 1); -0 is the float16 -0.0, as the canonical encoder writes it. */
+  int(v: number): this {
+    if (v >= 0) {
+      if (v === 0 && 1 / v < 0) return this.raw3(0xf9, 0x80, 0x00);
+      return this.head(0, v);
+    }
+    if (!Number.isSafeInteger(v)) throw new RangeError(`${v} is not a safe integer`);
+    return this.head(1, -1 - v);
+  }
+
+  raw3(a: number, b: number, c: number): this {
+    this.#room(3);
+    this.#buf[this.#pos++] = a;
+    this.#buf[this.#pos++] = b;
+    this.#buf[this.#pos++] = c;
+    return this;
+  }
+
+  bool(v: boolean): this {
+    this.#room(1);
+    this.#buf[this.#pos++] = v ? 0xf5 : 0xf4;
+    return this;
+  }
+
+  bytes(v: Uint8Array): this {
+    this.head(2, v.length);
+    return this.raw(v);
+  }
+
+  /** Text of ASCII characters only (a RangeError otherwise: use encodeCanonical for other text). */
+  ascii(s: string): this {
+    this.head(3, s.length);
+    this.#room(s.length);
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) throw new RangeError(`text ${JSON.stringify(s)} is not ASCII`);
+      this.#buf[this.#pos++] = c;
+    }
+    return this;
+  }
+
+  /** Bytes that already are one or more complete CBOR data items. */
+  raw(v: Uint8Array): this {
+    this.#room(v.length);
+    this.#buf.set(v, this.#pos);
+    this.#pos += v.length;
+    return this;
+  }
+
+  /** A copy of what was written. */
+  take(): Uint8Array {
+    return this.#buf.slice(0, this.#pos);
+  }
+}
