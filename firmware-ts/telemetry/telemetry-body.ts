@@ -92,6 +92,8 @@ export function telemetryBody(s: BatterySnapshot): Map<number, CborValue> {
 }
 
 const writer = new CborWriter();
+/** Rounded values of one array of the snapshot, before they are written. */
+const scratch: number[] = [];
 
 function putInt(w: CborWriter, k: number, v: number | null, scale: number): number {
   if (v === null || !Number.isFinite(v)) return 0;
@@ -106,8 +108,10 @@ function putInt(w: CborWriter, k: number, v: number | null, scale: number): numb
  * `bodyBytes`), which check the bytes again before they are stored.
  */
 export function encodeTelemetryBody(s: BatterySnapshot): Uint8Array {
-  // The map's size is known only at the end: write the entries, then prefix the head.
+  // The map's size is known only at the end: its head (one byte: at most 14 entries) is
+  // written last, in the place kept for it.
   const w = writer.reset();
+  w.head(7, 0);
   let n = 0;
   n += putInt(w, 1, s.packVoltageV, 1000);
   n += putInt(w, 2, s.currentA, 1000);
@@ -115,14 +119,14 @@ export function encodeTelemetryBody(s: BatterySnapshot): Uint8Array {
   n += putInt(w, 4, s.sohPct, 10);
   const cells = s.cellVoltagesMv;
   if (cells.length) {
-    w.head(0, 5).head(4, cells.length);
-    for (let i = 0; i < cells.length; i++) w.int(round(cells[i]!));
+    for (let i = 0; i < cells.length; i++) scratch[i] = round(cells[i]!);
+    w.head(0, 5).ints(scratch, cells.length);
     n++;
   }
   const temps = s.temperaturesC;
   if (temps.length) {
-    w.head(0, 6).head(4, temps.length);
-    for (let i = 0; i < temps.length; i++) w.int(round(temps[i]! * 10));
+    for (let i = 0; i < temps.length; i++) scratch[i] = round(temps[i]! * 10);
+    w.head(0, 6).ints(scratch, temps.length);
     n++;
   }
   n += putInt(w, 7, s.remainingCapacityAh, 1000);
@@ -154,11 +158,8 @@ export function encodeTelemetryBody(s: BatterySnapshot): Uint8Array {
     w.head(0, 14).bytes(bits);
     n++;
   }
-  const entries = w.take();
-  return headWriter.reset().head(5, n).raw(entries).take();
+  return w.patch(0, 0xa0 | n).take();
 }
-
-const headWriter = new CborWriter();
 
 const num = (m: ReadonlyMap<CborValue, CborValue>, k: number, scale: number): number | null => {
   const v = m.get(k);

@@ -75,6 +75,32 @@ export class CborWriter {
     return this.head(1, -1 - v);
   }
 
+  /** An array of the first `count` safe integers of `values`, each as int() writes it. */
+  ints(values: ArrayLike<number>, count = values.length): this {
+    this.head(4, count);
+    this.#room(3 * count);
+    for (let i = 0; i < count; i++) {
+      const v = values[i]!;
+      // Unsigned below 2^16 (cell voltages, temperatures) in place; the rest through int().
+      if (v >>> 0 === v && v < 0x10000 && (v !== 0 || 1 / v > 0)) {
+        const b = this.#buf;
+        if (v < 24) b[this.#pos++] = v;
+        else if (v < 0x100) {
+          b[this.#pos++] = 24;
+          b[this.#pos++] = v;
+        } else {
+          b[this.#pos++] = 25;
+          b[this.#pos++] = v >>> 8;
+          b[this.#pos++] = v & 0xff;
+        }
+      } else {
+        this.int(v);
+        this.#room(3 * (count - i));
+      }
+    }
+    return this;
+  }
+
   raw3(a: number, b: number, c: number): this {
     this.#room(3);
     this.#buf[this.#pos++] = a;
@@ -114,8 +140,42 @@ export class CborWriter {
     return this;
   }
 
-  /** A copy of what was written. */
+  /** Bytes written so far. */
+  get length(): number {
+    return this.#pos;
+  }
+
+  /** Overwrites one byte already written (a head whose argument is known only at the end). */
+  patch(at: number, byte: number): this {
+    if (!(at >= 0 && at < this.#pos)) throw new RangeError(`patch at ${at}: only ${this.#pos} bytes are written`);
+    this.#buf[at] = byte;
+    return this;
+  }
+
+  /** What was written, as a view of the writer's buffer: valid until the next write or reset. */
+  view(): Uint8Array {
+    return this.#buf.subarray(0, this.#pos);
+  }
+
+  /**
+   * A copy of what was written that nothing overwrites. Copies go into shared chunks (a fresh
+   * ArrayBuffer per result costs more than the copy at hundreds of thousands a second), so
+   * never transfer a result's `.buffer` to a worker: `.slice()` it first.
+   */
   take(): Uint8Array {
-    return this.#buf.slice(0, this.#pos);
+    const n = this.#pos;
+    if (n > CHUNK_BYTES >>> 2) return this.#buf.slice(0, n);
+    if (chunkUsed + n > chunk.length) {
+      chunk = new Uint8Array(CHUNK_BYTES);
+      chunkUsed = 0;
+    }
+    const out = chunk.subarray(chunkUsed, chunkUsed + n);
+    out.set(this.#buf.subarray(0, n));
+    chunkUsed += n;
+    return out;
   }
 }
+
+const CHUNK_BYTES = 256 * 1024;
+let chunk = new Uint8Array(CHUNK_BYTES);
+let chunkUsed = 0;
