@@ -145,8 +145,13 @@ function item(w: Walk, depth: number): boolean {
         const keyStart = w.pos;
         if (!item(w, depth + 1)) return false;
         const keyEnd = w.pos;
-        // Keys strictly increasing in bytewise order of their encodings (no duplicates).
-        if (prevStart >= 0 && compare(b, prevStart, prevEnd, keyStart, keyEnd) >= 0) return false;
+        // Keys strictly increasing in bytewise order of their encodings (no duplicates); two
+        // one-byte keys (small integers, the usual case) compare without the call.
+        if (prevStart >= 0) {
+          if (prevEnd - prevStart === 1 && keyEnd - keyStart === 1) {
+            if (b[prevStart]! >= b[keyStart]!) return false;
+          } else if (compare(b, prevStart, prevEnd, keyStart, keyEnd) >= 0) return false;
+        }
         prevStart = keyStart;
         prevEnd = keyEnd;
         if (!item(w, depth + 1)) return false;
