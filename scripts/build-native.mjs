@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Builds voltrail's optional native signer (ledger/signers/native/, a thin N-API addon over the
-// system libsecp256k1) with node-gyp, only where a C compiler and the library are present.
+// Builds voltrail's optional native addons with node-gyp: the signer (ledger/signers/native/, a
+// thin N-API addon over the system libsecp256k1), only where a C compiler and the library are
+// present, and the Merkle hasher (ledger/log/native/), wherever a C compiler is.
 // Never fails an install: when something is missing it prints one line saying what, and that
-// voltrail runs on the pure-JavaScript signer. `--strict` (npm run build:native) exits 1 on a
+// voltrail runs on the pure-JavaScript signer (and node:crypto hashes). `--strict` (npm run build:native) exits 1 on a
 // failed build instead, with node-gyp's full output, so a developer sees why.
 import { spawnSync } from 'node:child_process';
 import process from 'node:process';
@@ -13,15 +14,11 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const addonDir = join(root, 'ledger', 'signers', 'native');
+const merkleDir = join(root, 'ledger', 'log', 'native');
 const strict = process.argv.includes('--strict');
 
 function note(message) {
-  process.stdout.write(`voltrail native signer: ${message}\n`);
-}
-
-function finish(message, failed) {
-  note(message);
-  process.exit(failed && strict ? 1 : 0);
+  process.stdout.write(`voltrail native: ${message}\n`);
 }
 
 // A compiler that can include secp256k1.h and link -lsecp256k1: the one probe that answers
@@ -55,19 +52,36 @@ function findNodeDir() {
   return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
 }
 
-const missing = probeLibrary();
-if (missing) finish(`not built: ${missing}; using the pure-JavaScript signer.`, false);
 const nodeGyp = findNodeGyp();
-if (!nodeGyp) finish('not built: node-gyp not found; using the pure-JavaScript signer.', false);
-
-const args = [nodeGyp, 'rebuild', `--directory=${addonDir}`];
 const nodeDir = findNodeDir();
-if (nodeDir) args.push(`--nodedir=${nodeDir}`);
-const started = Date.now();
-const r = spawnSync(process.execPath, args, { cwd: addonDir, encoding: 'utf8', stdio: strict ? 'inherit' : 'pipe' });
-const built = join(addonDir, 'build', 'Release', 'voltrail_secp256k1.node');
-if (r.status === 0 && existsSync(built)) {
-  finish(`built ${built.slice(root.length + 1)} in ${((Date.now() - started) / 1000).toFixed(1)} s.`, false);
+
+/** Builds one addon; returns [message, failed]. */
+function build(dir, file, what, fallback) {
+  const args = [nodeGyp, 'rebuild', `--directory=${dir}`];
+  if (nodeDir) args.push(`--nodedir=${nodeDir}`);
+  const started = Date.now();
+  const r = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8', stdio: strict ? 'inherit' : 'pipe' });
+  const built = join(dir, 'build', 'Release', file);
+  if (r.status === 0 && existsSync(built)) return [`${what}: built ${built.slice(root.length + 1)} in ${((Date.now() - started) / 1000).toFixed(1)} s.`, false];
+  const lastError = `${r.stderr ?? ''}`.split('\n').filter((l) => /error/i.test(l)).slice(-1)[0]?.trim();
+  return [`${what}: build failed (${lastError ?? `node-gyp exit ${r.status}`}); ${fallback}. Run 'npm run build:native' to see the full log.`, true];
 }
-const lastError = `${r.stderr ?? ''}`.split('\n').filter((l) => /error/i.test(l)).slice(-1)[0]?.trim();
-finish(`build failed (${lastError ?? `node-gyp exit ${r.status}`}); using the pure-JavaScript signer. Run 'npm run build:native' to see the full log.`, true);
+
+// The Merkle hasher needs only a C compiler; the signer also needs libsecp256k1.
+let failed = false;
+if (!nodeGyp) {
+  note('not built: node-gyp not found; using node:crypto for Merkle hashes and the pure-JavaScript signer.');
+} else {
+  const [m, mf] = build(merkleDir, 'voltrail_merkle.node', 'native Merkle hasher', 'hashing leaves with node:crypto');
+  note(m);
+  failed ||= mf;
+  const missing = probeLibrary();
+  if (missing) {
+    note(`not built: ${missing}; using the pure-JavaScript signer.`);
+  } else {
+    const [sm, sf] = build(addonDir, 'voltrail_secp256k1.node', 'native signer', 'using the pure-JavaScript signer');
+    note(sm);
+    failed ||= sf;
+  }
+}
+process.exit(failed && strict ? 1 : 0);

@@ -21,6 +21,7 @@
 //
 // Absent keys mean "not known". Values are rounded half away from zero.
 import type { CborValue } from '../../ledger/cbor/value.ts';
+import { CborWriter } from '../../ledger/cbor/cbor-writer.ts';
 import { FAULT_NAMES, emptySnapshot, type BatterySnapshot, type SnapshotField } from '../../devices/snapshot.ts';
 
 const round = (x: number) => Math.sign(x) * Math.round(Math.abs(x));
@@ -42,38 +43,122 @@ export const TELEMETRY_KEYS: Record<number, SnapshotField> = {
   14: 'balancing',
 };
 
+/** Keys and fields of TELEMETRY_KEYS as arrays, for the stale bits without Object.entries per record. */
+const STALE_KEYS = Object.keys(TELEMETRY_KEYS).map(Number);
+const STALE_FIELDS = STALE_KEYS.map((k) => TELEMETRY_KEYS[k]!);
+
+function put(m: Map<number, CborValue>, k: number, v: number | null, scale: number): void {
+  if (v !== null && Number.isFinite(v)) m.set(k, round(v * scale));
+}
+
+// Plain loops and module-level functions: this runs for every record (hundreds of thousands
+// a second in a replay), and a closure or a forEach per call shows in the profile.
 export function telemetryBody(s: BatterySnapshot): Map<number, CborValue> {
   const m = new Map<number, CborValue>();
-  const put = (k: number, v: number | null, scale: number) => {
-    if (v !== null && Number.isFinite(v)) m.set(k, round(v * scale));
-  };
-  put(1, s.packVoltageV, 1000);
-  put(2, s.currentA, 1000);
-  put(3, s.socPct, 10);
-  put(4, s.sohPct, 10);
-  if (s.cellVoltagesMv.length) m.set(5, s.cellVoltagesMv.map(round));
-  if (s.temperaturesC.length) m.set(6, s.temperaturesC.map((t) => round(t * 10)));
-  put(7, s.remainingCapacityAh, 1000);
-  put(8, s.fullCapacityAh, 1000);
+  put(m, 1, s.packVoltageV, 1000);
+  put(m, 2, s.currentA, 1000);
+  put(m, 3, s.socPct, 10);
+  put(m, 4, s.sohPct, 10);
+  const cells = s.cellVoltagesMv;
+  if (cells.length) {
+    const out = new Array<number>(cells.length);
+    for (let i = 0; i < cells.length; i++) out[i] = round(cells[i]!);
+    m.set(5, out);
+  }
+  const temps = s.temperaturesC;
+  if (temps.length) {
+    const out = new Array<number>(temps.length);
+    for (let i = 0; i < temps.length; i++) out[i] = round(temps[i]! * 10);
+    m.set(6, out);
+  }
+  put(m, 7, s.remainingCapacityAh, 1000);
+  put(m, 8, s.fullCapacityAh, 1000);
   if (s.cycleCount !== null) m.set(9, Math.max(0, Math.round(s.cycleCount)));
   let faults = 0;
-  FAULT_NAMES.forEach((name, i) => {
-    if (s.faults[name]) faults |= 1 << i;
-  });
+  for (let i = 0; i < FAULT_NAMES.length; i++) if (s.faults[FAULT_NAMES[i]!]) faults |= 1 << i;
   m.set(10, faults);
   if (s.contactorClosed !== null) m.set(11, s.contactorClosed);
   if (s.insulationOhm !== null) m.set(12, Math.max(0, Math.round(s.insulationOhm)));
   let stale = 0;
-  for (const [k, field] of Object.entries(TELEMETRY_KEYS)) if (s.meta[field]?.stale) stale |= 1 << (Number(k) - 1);
+  for (let i = 0; i < STALE_KEYS.length; i++) if (s.meta[STALE_FIELDS[i]!]?.stale) stale |= 1 << (STALE_KEYS[i]! - 1);
   m.set(13, stale);
-  if (s.balancing.length) {
-    const bits = new Uint8Array(Math.ceil(s.balancing.length / 8));
-    s.balancing.forEach((b, i) => {
-      if (b) bits[i >> 3]! |= 1 << (i & 7);
-    });
+  const bal = s.balancing;
+  if (bal.length) {
+    const bits = new Uint8Array(Math.ceil(bal.length / 8));
+    for (let i = 0; i < bal.length; i++) if (bal[i]) bits[i >> 3]! |= 1 << (i & 7);
     m.set(14, bits);
   }
   return m;
+}
+
+const writer = new CborWriter();
+/** Rounded values of one array of the snapshot, before they are written. */
+const scratch: number[] = [];
+
+function putInt(w: CborWriter, k: number, v: number | null, scale: number): number {
+  if (v === null || !Number.isFinite(v)) return 0;
+  w.head(0, k).int(round(v * scale));
+  return 1;
+}
+
+/**
+ * The canonical CBOR of telemetryBody(s), written straight from the snapshot: the same bytes
+ * as encodeCanonical(telemetryBody(s)) (test/firmware-ts/telemetry-body.test.ts), without the
+ * Map and the generic encoder. For the ledger's encoded-body appends (Ledger.appendMany with
+ * `bodyBytes`), which check the bytes again before they are stored.
+ */
+export function encodeTelemetryBody(s: BatterySnapshot): Uint8Array {
+  // The map's size is known only at the end: its head (one byte: at most 14 entries) is
+  // written last, in the place kept for it.
+  const w = writer.reset();
+  w.head(7, 0);
+  let n = 0;
+  n += putInt(w, 1, s.packVoltageV, 1000);
+  n += putInt(w, 2, s.currentA, 1000);
+  n += putInt(w, 3, s.socPct, 10);
+  n += putInt(w, 4, s.sohPct, 10);
+  const cells = s.cellVoltagesMv;
+  if (cells.length) {
+    for (let i = 0; i < cells.length; i++) scratch[i] = round(cells[i]!);
+    w.head(0, 5).ints(scratch, cells.length);
+    n++;
+  }
+  const temps = s.temperaturesC;
+  if (temps.length) {
+    for (let i = 0; i < temps.length; i++) scratch[i] = round(temps[i]! * 10);
+    w.head(0, 6).ints(scratch, temps.length);
+    n++;
+  }
+  n += putInt(w, 7, s.remainingCapacityAh, 1000);
+  n += putInt(w, 8, s.fullCapacityAh, 1000);
+  if (s.cycleCount !== null) {
+    w.head(0, 9).int(Math.max(0, Math.round(s.cycleCount)));
+    n++;
+  }
+  let faults = 0;
+  for (let i = 0; i < FAULT_NAMES.length; i++) if (s.faults[FAULT_NAMES[i]!]) faults |= 1 << i;
+  w.head(0, 10).int(faults);
+  n++;
+  if (s.contactorClosed !== null) {
+    w.head(0, 11).bool(s.contactorClosed);
+    n++;
+  }
+  if (s.insulationOhm !== null) {
+    w.head(0, 12).int(Math.max(0, Math.round(s.insulationOhm)));
+    n++;
+  }
+  let stale = 0;
+  for (let i = 0; i < STALE_KEYS.length; i++) if (s.meta[STALE_FIELDS[i]!]?.stale) stale |= 1 << (STALE_KEYS[i]! - 1);
+  w.head(0, 13).int(stale);
+  n++;
+  const bal = s.balancing;
+  if (bal.length) {
+    const bits = new Uint8Array(Math.ceil(bal.length / 8));
+    for (let i = 0; i < bal.length; i++) if (bal[i]) bits[i >> 3]! |= 1 << (i & 7);
+    w.head(0, 14).bytes(bits);
+    n++;
+  }
+  return w.patch(0, 0xa0 | n).take();
 }
 
 const num = (m: ReadonlyMap<CborValue, CborValue>, k: number, scale: number): number | null => {

@@ -305,7 +305,26 @@ export class CanonicalEncoder {
     this.head(4, a.length);
     let i = 0;
     try {
-      for (; i < a.length; i++) this.write(a[i]!);
+      for (; i < a.length; i++) {
+        const v = a[i]!;
+        // Unsigned integers below 2^16 (cell voltages, temperatures) written in place: the
+        // bulk of a telemetry record, without the calls through write and head. -0 is a float.
+        if (typeof v === 'number' && v >>> 0 === v && v < 0x10000 && (v !== 0 || 1 / v > 0)) {
+          if (this.pos + 3 > this.buf.length) this.grow(3);
+          const buf = this.buf;
+          if (v < 24) buf[this.pos++] = v;
+          else if (v < 0x100) {
+            buf[this.pos++] = 24;
+            buf[this.pos++] = v;
+          } else {
+            buf[this.pos++] = 25;
+            buf[this.pos++] = v >>> 8;
+            buf[this.pos++] = v & 0xff;
+          }
+          continue;
+        }
+        this.write(v);
+      }
     } catch (err) {
       within(err, `[${i}]`);
     }

@@ -81,12 +81,12 @@ export type FrameScan =
 /** Reads the frame at `pos` of `buf`; says why when the bytes there are not a whole valid frame. */
 export function scanFrame(buf: Uint8Array, pos: number): FrameScan {
   if (buf.length - pos < FRAME_HEADER_BYTES) return { ok: false, reason: 'truncated' };
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const len = view.getUint32(pos);
+  // Big-endian words by hand: a DataView per frame costs more than the arithmetic.
+  const len = buf[pos]! * 0x100_0000 + ((buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!);
   if (len > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'length' };
   const end = pos + FRAME_HEADER_BYTES + len;
   if (end > buf.length) return { ok: false, reason: 'truncated' };
-  const crc = view.getUint32(pos + 4);
+  const crc = buf[pos + 4]! * 0x100_0000 + ((buf[pos + 5]! << 16) | (buf[pos + 6]! << 8) | buf[pos + 7]!);
   if (crc32(buf.subarray(pos + 8, end)) !== crc) return { ok: false, reason: 'checksum' };
   const kind = buf[pos + 8]!;
   if (kind < EntryKind.signedRecord || kind > EntryKind.witness) return { ok: false, reason: 'kind' };

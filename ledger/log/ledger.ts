@@ -4,16 +4,18 @@
 // - checkpoint: records are unsigned leaves, and a signed checkpoint over the tree size, root
 //   and time is added every N records or T ms, and when the ledger closes.
 // An append resolves once the record is durable. The Merkle frontier is rebuilt on open by
-// replaying the log, so memory stays O(log n) however long the history grows.
+// replaying the log, so memory stays O(log n) however long the history grows. Leaf hashes are
+// taken in batches (up to HASH_BATCH records, and always before a root is read), which the
+// native hasher does in one call; appendMany settles a whole batch of records with one promise.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../hal/clock.ts';
 import { TYP } from '../typ.ts';
 import type { CborValue } from '../cbor/value.ts';
-import { MerkleFrontier, hashLeaf } from './merkle.ts';
+import { MerkleFrontier } from './merkle.ts';
 import { EntryKind, isLeafKind } from './frame.ts';
-import { SegmentLog, type RecoveryReport } from './segment-log.ts';
+import { SegmentLog, type AppendSettle, type RecoveryReport } from './segment-log.ts';
 import type { LogStorage } from './storage.ts';
-import { encodeCheckpoint, encodeRecord, type Checkpoint } from './record.ts';
+import { encodeCheckpoint, encodeRecord, encodeRecordWithBody, type Checkpoint } from './record.ts';
 import { COSE_SIGN1_TAG, sign1, type CoseSigner } from '../cose/sign1.ts';
 import { decodeCbor } from '../cbor/decode.ts';
 import { Tagged } from '../cbor/value.ts';
@@ -43,6 +45,24 @@ export interface AppendResult {
   index: number;
 }
 
+/**
+ * One record for appendMany: its body as a value, or as its canonical CBOR already written
+ * (`bodyBytes`, e.g. encodeTelemetryBody), which skips building and encoding a value; the
+ * bytes are checked before they are stored.
+ */
+export type RecordInput =
+  | { type: string; body: CborValue; bodyBytes?: undefined; signed?: boolean }
+  | { type: string; bodyBytes: Uint8Array; body?: undefined; signed?: boolean };
+
+export interface AppendManyResult {
+  /** Sequence number of the first record; the others follow it without gaps. */
+  seq: number;
+  count: number;
+}
+
+/** Leaves hashed together, at most: enough to amortise a call, little memory held. */
+const HASH_BATCH = 256;
+
 export class Ledger {
   readonly dir: string;
   readonly recovery: RecoveryReport;
@@ -54,6 +74,8 @@ export class Ledger {
   #simulated: boolean;
   #clock: Clock;
   #frontier: MerkleFrontier;
+  /** Leaves appended but not yet hashed into the frontier (at most HASH_BATCH). */
+  #unhashed: Uint8Array[] = [];
   /** Leaves not yet covered by a checkpoint, and when the first of them was added. */
   #unsigned = 0;
   #unsignedSince = 0;
@@ -83,29 +105,44 @@ export class Ledger {
     const frontier = new MerkleFrontier();
     let unsigned = 0;
     let checkpointedSize = 0;
+    // Replayed leaves are hashed in batches too; the payloads are views of each segment's bytes.
+    let leaves: Uint8Array[] = [];
+    const hashLeaves = () => {
+      frontier.appendMany(leaves);
+      leaves = [];
+    };
     const log = await SegmentLog.open(opts.dir, {
       storage: opts.storage,
       segmentBytes: opts.segmentBytes,
       replay: (e) => {
         if (isLeafKind(e.kind)) {
-          frontier.append(e.payload);
+          leaves.push(e.payload);
+          if (leaves.length >= HASH_BATCH) hashLeaves();
           if (e.kind === EntryKind.leaf) unsigned++;
         } else if (e.kind === EntryKind.checkpoint) {
           unsigned = 0;
-          checkpointedSize = frontier.size;
+          checkpointedSize = frontier.size + leaves.length;
         }
       },
     });
+    hashLeaves();
     return new Ledger(opts, log, frontier, unsigned, checkpointedSize);
   }
 
   /** Records so far (Merkle leaves), durable or pending. */
   get size(): number {
-    return this.#frontier.size;
+    return this.#frontier.size + this.#unhashed.length;
   }
 
   get root(): Uint8Array {
+    this.#hashLeaves();
     return this.#frontier.root();
+  }
+
+  #hashLeaves(): void {
+    if (this.#unhashed.length === 0) return;
+    this.#frontier.appendMany(this.#unhashed);
+    this.#unhashed = [];
   }
 
   get lastCheckpoint(): Checkpoint | undefined {
@@ -127,22 +164,57 @@ export class Ledger {
    * (lifecycle events); otherwise the ledger's mode decides.
    */
   append(type: string, body: CborValue, opts: { signed?: boolean } = {}): Promise<AppendResult> {
-    // Not an async function: one promise per record instead of two, which counts at hundreds
-    // of thousands of records a second. Errors still arrive as a rejected promise.
-    try {
-      return this.#append(type, body, Boolean(opts.signed));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    // Not an async function, and the log settles this promise directly: one promise per
+    // record, which counts at hundreds of thousands of records a second. Errors still arrive
+    // as a rejected promise.
+    return new Promise<AppendResult>((resolve, reject) => {
+      const seq = this.#appendOne(type, body, undefined, Boolean(opts.signed), { resolve: (index) => resolve({ seq, index }), reject });
+    });
   }
 
-  #append(type: string, body: CborValue, forceSigned: boolean): Promise<AppendResult> {
-    const seq = this.#frontier.size;
-    const bytes = encodeRecord({ seq, time: Math.round(this.#clock.now()), type, body, simulated: this.#simulated, mono: this.#clock.monotonic(), boot: this.bootId });
+  /**
+   * Appends records in order; resolves once all are durable, with the first one's sequence
+   * number (the others follow it without gaps). One promise for the batch: what a producer
+   * with several records ready (a burst of samples, a replay) should call. Checkpoints fall
+   * between the records where the mode asks for them, exactly as with single appends. When a
+   * record cannot be encoded, the records before it stay appended and the promise rejects.
+   */
+  appendMany(records: readonly RecordInput[]): Promise<AppendManyResult> {
+    const seq = this.size;
+    if (records.length === 0) return Promise.resolve({ seq, count: 0 });
+    return new Promise<AppendManyResult>((resolve, reject) => {
+      const last = records.length - 1;
+      try {
+        for (let i = 0; i < last; i++) {
+          const r = records[i]!;
+          this.#appendOne(r.type, r.body, r.bodyBytes, Boolean(r.signed), undefined);
+        }
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      const r = records[last]!;
+      this.#appendOne(r.type, r.body, r.bodyBytes, Boolean(r.signed), { resolve: () => resolve({ seq, count: records.length }), reject });
+    });
+  }
+
+  /**
+   * Encodes, signs or queues for hashing, and hands the entry to the log; `settle` hears when
+   * it is durable. Returns the record's sequence number. Throws before anything changes when
+   * the record cannot be encoded or the log cannot take it.
+   */
+  #appendOne(type: string, body: CborValue | undefined, bodyBytes: Uint8Array | undefined, forceSigned: boolean, settle: AppendSettle | undefined): number {
+    const seq = this.size;
+    const head = { seq, time: Math.round(this.#clock.now()), type, simulated: this.#simulated, mono: this.#clock.monotonic(), boot: this.bootId };
+    let bytes: Uint8Array;
+    if (bodyBytes !== undefined) bytes = encodeRecordWithBody(head, bodyBytes);
+    else if (body !== undefined) bytes = encodeRecord({ ...head, body });
+    else throw new TypeError(`record ${seq}: give its body (a CBOR value) or bodyBytes (its canonical CBOR)`);
     const signed = forceSigned || this.#mode === 'per-record';
     const payload = signed ? sign1({ payload: bytes, typ: type === 'telemetry' ? TYP.record : TYP.event, signer: this.#signer }) : bytes;
-    this.#frontier.appendLeafHash(hashLeaf(payload));
-    const done = this.#log.append(signed ? EntryKind.signedRecord : EntryKind.leaf, payload);
+    this.#log.enqueue(signed ? EntryKind.signedRecord : EntryKind.leaf, payload, settle);
+    this.#unhashed.push(payload);
+    if (this.#unhashed.length >= HASH_BATCH) this.#hashLeaves();
     if (!signed) {
       if (this.#unsigned === 0) this.#unsignedSince = this.#clock.monotonic();
       this.#unsigned++;
@@ -150,11 +222,12 @@ export class Ledger {
         void this.checkpoint().catch(() => undefined);
       }
     }
-    return done.then((index) => ({ seq, index }));
+    return seq;
   }
 
   /** Adds a signed checkpoint over the whole tree now (if any leaf is not yet covered). */
   async checkpoint(): Promise<Checkpoint | undefined> {
+    this.#hashLeaves();
     if (this.#checkpointedSize === this.#frontier.size) return this.#lastCheckpoint;
     const c: Checkpoint = {
       size: this.#frontier.size,

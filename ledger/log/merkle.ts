@@ -4,6 +4,7 @@
 // consistency proofs (2.1.4), with their verification algorithms as the RFC writes them.
 // https://www.rfc-editor.org/rfc/rfc9162#section-2.1
 import { hash } from 'node:crypto';
+import { loadNativeMerkle, type NativeMerkle } from './native-merkle.ts';
 
 // Scratch buffers holding the domain-separation prefix: a leaf or node is copied in behind it
 // and hashed in one call, instead of concatenating a fresh buffer (or building a hash object)
@@ -32,28 +33,44 @@ export function hashNode(left: Uint8Array, right: Uint8Array): Uint8Array {
 /** The root of an empty tree: SHA-256 of the empty string (RFC 9162 2.1.1). */
 export const EMPTY_ROOT: Uint8Array = hash('sha256', Buffer.alloc(0), 'buffer') as unknown as Uint8Array;
 
+const SLOTS = 64;
+
 /**
  * The right edge of a growing tree: one hash per set bit of the size. Enough to append and to
  * compute the root in O(log n) memory, which is what a board keeping a decade of records needs.
+ * Batches of leaves (`appendMany`, `appendSpans`) are hashed in one call into the native
+ * hasher when it is built (native-merkle.ts), one node:crypto call per hash otherwise; both
+ * give the same hashes (test/ledger/native-merkle.test.ts).
  */
 export class MerkleFrontier {
   #size = 0;
-  /** frontier[k] is the root of a perfect subtree of 2^k leaves, present when bit k of size is set. */
-  #frontier: (Uint8Array | undefined)[] = [];
+  /** Slot k (32 bytes at 32k) is the root of a perfect subtree of 2^k leaves when bit k of size is set. */
+  #slots = new Uint8Array(SLOTS * 32);
+  #native: NativeMerkle | undefined;
+
+  /** `native: false` hashes with node:crypto even where the native hasher is built. */
+  constructor(opts: { native?: boolean } = {}) {
+    this.#native = opts.native === false ? undefined : loadNativeMerkle();
+  }
 
   get size(): number {
     return this.#size;
   }
 
+  /** Whether batches are hashed natively. */
+  get native(): boolean {
+    return this.#native !== undefined;
+  }
+
   appendLeafHash(leafHash: Uint8Array): void {
     let h = leafHash;
     let k = 0;
-    while ((this.#size >> k) & 1) {
-      h = hashNode(this.#frontier[k]!, h);
-      this.#frontier[k] = undefined;
+    // Bit k of a size below 2^53: division, as 32-bit shifts would wrap.
+    while (Math.floor(this.#size / 2 ** k) % 2 === 1) {
+      h = hashNode(this.#slots.subarray(32 * k, 32 * k + 32), h);
       k++;
     }
-    this.#frontier[k] = h;
+    this.#slots.set(h, 32 * k);
     this.#size++;
   }
 
@@ -63,21 +80,55 @@ export class MerkleFrontier {
     return lh;
   }
 
+  /** Appends every leaf of `leaves`, in order; their leaf hashes go to `leafHashes` (n*32 bytes) when given. */
+  appendMany(leaves: readonly Uint8Array[], leafHashes?: Uint8Array): void {
+    if (leafHashes && leafHashes.length < leaves.length * 32) throw new RangeError(`leafHashes must hold ${leaves.length * 32} bytes, has ${leafHashes.length}`);
+    if (this.#native) {
+      this.#size = this.#native.appendLeaves(this.#slots, this.#size, leaves, leafHashes);
+      return;
+    }
+    for (let i = 0; i < leaves.length; i++) {
+      const lh = this.append(leaves[i]!);
+      leafHashes?.set(lh, 32 * i);
+    }
+  }
+
+  /**
+   * Appends the leaves data[spans[2i] .. spans[2i+1]) for i < count, in order: the leaves of a
+   * segment file read into one buffer, without a view per leaf.
+   */
+  appendSpans(data: Uint8Array, spans: Uint32Array, count: number, leafHashes?: Uint8Array): void {
+    if (!(count >= 0 && count * 2 <= spans.length)) throw new RangeError(`count ${count} exceeds the ${spans.length / 2} spans given`);
+    if (leafHashes && leafHashes.length < count * 32) throw new RangeError(`leafHashes must hold ${count * 32} bytes, has ${leafHashes.length}`);
+    if (this.#native) {
+      this.#size = this.#native.appendSpans(this.#slots, this.#size, data, spans, count, leafHashes);
+      return;
+    }
+    for (let i = 0; i < count; i++) {
+      const start = spans[2 * i]!;
+      const end = spans[2 * i + 1]!;
+      if (start > end || end > data.length) throw new RangeError(`span ${i} (${start}..${end}) lies outside the ${data.length} bytes of data`);
+      const lh = this.append(data.subarray(start, end));
+      leafHashes?.set(lh, 32 * i);
+    }
+  }
+
   root(): Uint8Array {
     if (this.#size === 0) return EMPTY_ROOT;
     let h: Uint8Array | undefined;
-    for (let k = 0; k < this.#frontier.length; k++) {
-      const f = this.#frontier[k];
-      if (!f) continue;
-      h = h === undefined ? f : hashNode(f, h);
+    let rest = this.#size;
+    for (let k = 0; rest > 0; k++, rest = Math.floor(rest / 2)) {
+      if (rest % 2 === 0) continue;
+      const f = this.#slots.subarray(32 * k, 32 * k + 32);
+      h = h === undefined ? f.slice() : hashNode(f, h);
     }
     return h!;
   }
 
   clone(): MerkleFrontier {
-    const c = new MerkleFrontier();
+    const c = new MerkleFrontier({ native: this.#native !== undefined });
     c.#size = this.#size;
-    c.#frontier = this.#frontier.slice();
+    c.#slots = this.#slots.slice();
     return c;
   }
 }

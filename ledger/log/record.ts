@@ -9,6 +9,8 @@
 import { encodeCanonical } from '../cbor/canonical-encode.ts';
 import { decodeCbor } from '../cbor/decode.ts';
 import type { CborValue } from '../cbor/value.ts';
+import { CborWriter } from '../cbor/cbor-writer.ts';
+import { scanRecord } from './record-scan.ts';
 
 export interface LedgerRecord {
   seq: number;
@@ -43,6 +45,36 @@ export function encodeRecord(r: LedgerRecord): Uint8Array {
   if (r.simulated) m.set(5, true);
   m.set(6, Math.floor(r.mono)).set(7, r.boot);
   return encodeCanonical(m);
+}
+
+const envelope = new CborWriter();
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/**
+ * The record's canonical CBOR around a body that is already canonical CBOR (one data item):
+ * the bytes encodeRecord gives for the decoded body. The result is checked as the verifier
+ * checks stored records (scanRecord, else decodeRecord), so a body that is not one canonical
+ * data item is refused here (CborError or TypeError naming the problem), never stored.
+ */
+export function encodeRecordWithBody(r: Omit<LedgerRecord, 'body'>, bodyBytes: Uint8Array): Uint8Array {
+  if (!(bodyBytes instanceof Uint8Array)) throw new TypeError('bodyBytes: expected a Uint8Array of canonical CBOR');
+  const w = envelope.reset().head(5, r.simulated ? 7 : 6);
+  w.head(0, 1).head(0, r.seq);
+  w.head(0, 2).head(0, r.time);
+  w.head(0, 3);
+  if (isAscii(r.type)) w.ascii(r.type);
+  else w.raw(encodeCanonical(r.type));
+  w.head(0, 4).raw(bodyBytes);
+  if (r.simulated) w.head(0, 5).bool(true);
+  w.head(0, 6).head(0, Math.floor(r.mono));
+  w.head(0, 7).bytes(r.boot);
+  const bytes = w.take();
+  if (scanRecord(bytes) === undefined) decodeRecord(bytes, `record ${r.seq} (body given as CBOR bytes)`);
+  return bytes;
 }
 
 function field<T>(m: ReadonlyMap<CborValue, CborValue>, key: number, check: (v: unknown) => v is T, what: string, where: string): T {

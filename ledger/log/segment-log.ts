@@ -65,6 +65,12 @@ export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 const SEGMENT_RE = /^seg-(\d{16})\.vtl$/;
 const segmentName = (first: number) => `seg-${String(first).padStart(16, '0')}.vtl`;
 
+/** Told once an entry is durable (with its index), or that it never will be. */
+export interface AppendSettle {
+  resolve(index: number): void;
+  reject(err: Error): void;
+}
+
 interface Pending {
   kind: number;
   /** Framed at the group commit, straight into the batch's buffer. */
@@ -72,8 +78,11 @@ interface Pending {
   /** Bytes of its frame. */
   size: number;
   index: number;
-  resolve: (index: number) => void;
-  reject: (err: Error) => void;
+  /**
+   * Absent on all but the last entry of an appendMany: entries become durable in order, so the
+   * last one's settling speaks for the whole call (and a failure rejects every entry after it).
+   */
+  settle: AppendSettle | undefined;
 }
 
 function describeIoError(err: unknown, dir: string): LedgerWriteError {
@@ -227,12 +236,57 @@ export class SegmentLog {
     if (this.#readOnly) return Promise.reject(new LedgerWriteError(`the ledger in ${this.dir} was opened read-only`));
     if (this.#failed) return Promise.reject(this.#failed);
     checkPayloadSize(payload);
-    const size = FRAME_HEADER_BYTES + payload.length;
+    return new Promise<number>((resolve, reject) => this.#enqueue(kind, payload, { resolve, reject }));
+  }
+
+  /**
+   * Appends entries in order, in as few group commits as their size allows; resolves with the
+   * index of the first once all are durable (one promise for the lot, not one per entry).
+   * `kinds` is one kind for all or one per payload. The same rule as append: payloads must not
+   * change until it resolves.
+   */
+  appendMany(kinds: number | readonly number[], payloads: readonly Uint8Array[]): Promise<number> {
+    if (this.#closed) return Promise.reject(new LedgerWriteError(`the ledger in ${this.dir} is closed`));
+    if (this.#readOnly) return Promise.reject(new LedgerWriteError(`the ledger in ${this.dir} was opened read-only`));
+    if (this.#failed) return Promise.reject(this.#failed);
+    if (typeof kinds !== 'number' && kinds.length !== payloads.length) {
+      return Promise.reject(new RangeError(`appendMany: ${kinds.length} kinds for ${payloads.length} payloads`));
+    }
+    try {
+      for (const p of payloads) checkPayloadSize(p);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (payloads.length === 0) return Promise.resolve(this.#nextIndex);
+    const first = this.#nextIndex;
     return new Promise<number>((resolve, reject) => {
-      this.#pending.push({ kind, payload, size, index: this.#nextIndex++, resolve, reject });
-      this.#pendingBytes += size;
-      this.#flushing ??= this.#flushLoop();
+      const last = payloads.length - 1;
+      for (let i = 0; i <= last; i++) {
+        this.#enqueue(typeof kinds === 'number' ? kinds : kinds[i]!, payloads[i]!, i === last ? { resolve: () => resolve(first), reject } : undefined);
+      }
     });
+  }
+
+  /**
+   * The append without a promise, for layers that settle many entries with one (Ledger): the
+   * entry is queued for the next group commit and `settle` is told when it is durable. Throws
+   * (instead of rejecting) when the log cannot take it.
+   */
+  enqueue(kind: number, payload: Uint8Array, settle?: AppendSettle): number {
+    if (this.#closed) throw new LedgerWriteError(`the ledger in ${this.dir} is closed`);
+    if (this.#readOnly) throw new LedgerWriteError(`the ledger in ${this.dir} was opened read-only`);
+    if (this.#failed) throw this.#failed;
+    checkPayloadSize(payload);
+    return this.#enqueue(kind, payload, settle);
+  }
+
+  #enqueue(kind: number, payload: Uint8Array, settle: AppendSettle | undefined): number {
+    const size = FRAME_HEADER_BYTES + payload.length;
+    const index = this.#nextIndex++;
+    this.#pending.push({ kind, payload, size, index, settle });
+    this.#pendingBytes += size;
+    this.#flushing ??= this.#flushLoop();
+    return index;
   }
 
   /** Resolves once everything appended so far is durable (or has failed). */
@@ -256,13 +310,14 @@ export class SegmentLog {
         try {
           await this.#writeBatch(batch, bytes);
           this.#durableCount = batch[batch.length - 1]!.index + 1;
-          for (const p of batch) p.resolve(p.index);
+          for (const p of batch) p.settle?.resolve(p.index);
         } catch (err) {
           this.#failed = err instanceof LedgerWriteError ? err : describeIoError(err, this.dir);
           const rest = this.#pending.splice(0);
           this.#pendingBytes = 0;
           this.#nextIndex = this.#durableCount;
-          for (const p of [...batch, ...rest]) p.reject(this.#failed);
+          for (const p of batch) p.settle?.reject(this.#failed);
+          for (const p of rest) p.settle?.reject(this.#failed);
         }
       }
     } finally {

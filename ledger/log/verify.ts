@@ -5,9 +5,10 @@
 import { TYP } from '../typ.ts';
 import { MerkleFrontier } from './merkle.ts';
 import { EntryKind, LedgerFormatError, type EntryLocation } from './frame.ts';
-import { SegmentLog } from './segment-log.ts';
+import { SegmentLog, type LogEntry } from './segment-log.ts';
 import type { LogStorage } from './storage.ts';
 import { decodeCheckpoint, decodeRecord } from './record.ts';
+import { scanRecord, type RecordFields } from './record-scan.ts';
 import { verify1, type Verify1Options } from '../cose/sign1.ts';
 
 export interface LedgerFailure extends EntryLocation {
@@ -30,6 +31,21 @@ export interface LedgerReport {
   lastTime?: number;
   failure?: LedgerFailure;
 }
+
+// Where an entry is, built only when something fails (millions of entries pass; no closure
+// per entry either).
+const at = (e: LogEntry) => `entry ${e.index} (${e.segment} byte ${e.offset})`;
+const loc = (e: LogEntry) => ({ index: e.index, segment: e.segment, offset: e.offset });
+
+/** Ends the opening scan at the first failure, carrying the report. */
+class Stop extends Error {
+  constructor(readonly report: LedgerReport) {
+    super('verification stopped at the first failure');
+  }
+}
+
+/** Leaves hashed together, at most (a checkpoint or the end of a segment hashes sooner). */
+const HASH_BATCH = 1024;
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
@@ -58,83 +74,99 @@ export async function verifyLedger(
     return report;
   };
 
-  let log: SegmentLog;
-  try {
-    log = await SegmentLog.open(dir, { storage: opts.storage, readOnly: true });
-  } catch (err) {
-    if (err instanceof LedgerFormatError) return fail({ ...err.location, reason: err.message });
-    throw err;
-  }
-  try {
-    for await (const batch of log.entryBatches()) {
-      for (const e of batch) {
-        report.entries++;
-        const at = `entry ${e.index} (${e.segment} byte ${e.offset})`;
-        const loc = { index: e.index, segment: e.segment, offset: e.offset };
-        if (e.kind === EntryKind.signedRecord || e.kind === EntryKind.leaf) {
-          const seq = frontier.size;
-          let recordBytes = e.payload;
-          let typ: string | undefined;
-          if (e.kind === EntryKind.signedRecord) {
-            try {
-              const v = verify1(e.payload, { ...trust, typ: [TYP.record, TYP.event] });
-              recordBytes = v.payload;
-              typ = v.typ;
-              if (opts.logId && !equal(v.kid, opts.logId)) throw new Error(`signed by key ${hex(v.kid)}, not this log's ${hex(opts.logId)}`);
-            } catch (err) {
-              return fail({ ...loc, seq, reason: `record ${seq}: signature does not verify: ${(err as Error).message}` });
-            }
-          }
-          let record;
+  // Leaves are hashed in batches (one native call each when the hasher is built), always before
+  // a root is compared or reported.
+  let unhashed: Uint8Array[] = [];
+  const hashLeaves = () => {
+    if (unhashed.length === 0) return;
+    frontier.appendMany(unhashed);
+    unhashed = [];
+  };
+  const failAfterHashing = (f: LedgerFailure): LedgerReport => {
+    hashLeaves();
+    return fail(f);
+  };
+  // Every entry is checked as the opening scan of the log reads it (one pass over the files:
+  // the scan checks each frame's checksum once); the first failure stops the scan.
+  const visit = (e: LogEntry): void => {
+    report.entries++;
+    if (e.kind === EntryKind.signedRecord || e.kind === EntryKind.leaf) {
+      const seq = frontier.size + unhashed.length;
+      let record: RecordFields | undefined;
+      let typ: string | undefined;
+      if (e.kind === EntryKind.leaf) {
+        // The byte walk vouches for almost every record; the full decoder decides the rest.
+        record = scanRecord(e.payload);
+      }
+      if (record === undefined) {
+        let recordBytes = e.payload;
+        if (e.kind === EntryKind.signedRecord) {
           try {
-            record = decodeRecord(recordBytes, `record ${seq} at ${at}`);
-          } catch (err) {
-            return fail({ ...loc, seq, reason: (err as Error).message });
-          }
-          if (record.seq !== seq) {
-            return fail({ ...loc, seq, reason: `record at position ${seq} carries sequence ${record.seq}: a record is missing, repeated or out of order` });
-          }
-          if (typ !== undefined && (typ === TYP.record) !== (record.type === 'telemetry')) {
-            return fail({ ...loc, seq, reason: `record ${seq} of type '${record.type}' is signed as ${typ}` });
-          }
-          frontier.append(e.payload);
-          report.records++;
-          if (e.kind === EntryKind.signedRecord) report.signedRecords++;
-          else report.uncovered++;
-          if (record.simulated) report.simulatedRecords++;
-          report.firstTime ??= record.time;
-          report.lastTime = record.time;
-        } else if (e.kind === EntryKind.checkpoint) {
-          let c;
-          try {
-            const v = verify1(e.payload, { ...trust, typ: TYP.checkpoint });
-            c = decodeCheckpoint(v.payload, `checkpoint at ${at}`);
-            if (!equal(c.logId, v.kid)) throw new Error(`names log ${hex(c.logId)} but is signed by ${hex(v.kid)}`);
+            const v = verify1(e.payload, { ...trust, typ: [TYP.record, TYP.event] });
+            recordBytes = v.payload;
+            typ = v.typ;
             if (opts.logId && !equal(v.kid, opts.logId)) throw new Error(`signed by key ${hex(v.kid)}, not this log's ${hex(opts.logId)}`);
           } catch (err) {
-            return fail({ ...loc, reason: `checkpoint: ${(err as Error).message}` });
+            throw new Stop(failAfterHashing({ ...loc(e), seq, reason: `record ${seq}: signature does not verify: ${(err as Error).message}` }));
           }
-          if (c.size !== frontier.size) {
-            return fail({ ...loc, reason: `checkpoint covers ${c.size} records but ${frontier.size} precede it` });
-          }
-          if (!equal(c.root, frontier.root())) {
-            return fail({
-              ...loc,
-              seq: c.size - 1,
-              reason: `checkpoint root ${hex(c.root)} differs from the root of the ${c.size} records before it: a record before it was changed`,
-            });
-          }
-          report.checkpoints++;
-          report.uncovered = 0;
-        } else if (e.kind === EntryKind.witness) {
-          // Witness countersignatures are checked against the fleet's keys by the passport verifier.
+        }
+        try {
+          const r = decodeRecord(recordBytes, `record ${seq} at ${at(e)}`);
+          record = { seq: r.seq, time: r.time, type: r.type, simulated: r.simulated ?? false, mono: r.mono };
+        } catch (err) {
+          throw new Stop(failAfterHashing({ ...loc(e), seq, reason: (err as Error).message }));
         }
       }
+      if (record.seq !== seq) {
+        throw new Stop(failAfterHashing({ ...loc(e), seq, reason: `record at position ${seq} carries sequence ${record.seq}: a record is missing, repeated or out of order` }));
+      }
+      if (typ !== undefined && (typ === TYP.record) !== (record.type === 'telemetry')) {
+        throw new Stop(failAfterHashing({ ...loc(e), seq, reason: `record ${seq} of type '${record.type}' is signed as ${typ}` }));
+      }
+      unhashed.push(e.payload);
+      if (unhashed.length >= HASH_BATCH) hashLeaves();
+      report.records++;
+      if (e.kind === EntryKind.signedRecord) report.signedRecords++;
+      else report.uncovered++;
+      if (record.simulated) report.simulatedRecords++;
+      report.firstTime ??= record.time;
+      report.lastTime = record.time;
+    } else if (e.kind === EntryKind.checkpoint) {
+      hashLeaves();
+      let c;
+      try {
+        const v = verify1(e.payload, { ...trust, typ: TYP.checkpoint });
+        c = decodeCheckpoint(v.payload, `checkpoint at ${at(e)}`);
+        if (!equal(c.logId, v.kid)) throw new Error(`names log ${hex(c.logId)} but is signed by ${hex(v.kid)}`);
+        if (opts.logId && !equal(v.kid, opts.logId)) throw new Error(`signed by key ${hex(v.kid)}, not this log's ${hex(opts.logId)}`);
+      } catch (err) {
+        throw new Stop(fail({ ...loc(e), reason: `checkpoint: ${(err as Error).message}` }));
+      }
+      if (c.size !== frontier.size) {
+        throw new Stop(fail({ ...loc(e), reason: `checkpoint covers ${c.size} records but ${frontier.size} precede it` }));
+      }
+      if (!equal(c.root, frontier.root())) {
+        throw new Stop(fail({
+          ...loc(e),
+          seq: c.size - 1,
+          reason: `checkpoint root ${hex(c.root)} differs from the root of the ${c.size} records before it: a record before it was changed`,
+        }));
+      }
+      report.checkpoints++;
+      report.uncovered = 0;
+    } else if (e.kind === EntryKind.witness) {
+      // Witness countersignatures are checked against the fleet's keys by the passport verifier.
     }
+  };
+  let log: SegmentLog;
+  try {
+    log = await SegmentLog.open(dir, { storage: opts.storage, readOnly: true, replay: visit });
   } catch (err) {
-    if (err instanceof LedgerFormatError) return fail({ ...err.location, seq: frontier.size, reason: err.message });
+    if (err instanceof Stop) return err.report;
+    if (err instanceof LedgerFormatError) return failAfterHashing({ ...err.location, seq: frontier.size + unhashed.length, reason: err.message });
     throw err;
   }
+  hashLeaves();
   if (log.recovery.droppedBytes > 0) {
     return fail({
       index: log.length,

@@ -1,0 +1,50 @@
+// The optional native Merkle hasher (ledger/log/native/merkle_addon.c, built by
+// scripts/build-native.mjs where a C compiler exists): RFC 9162 leaf hashes and frontier updates
+// for a whole batch of leaves in one call into C, with its own SHA-256 (the x86 SHA extensions
+// where the CPU has them). Optional by design: `loadNativeMerkle()` answers undefined when the
+// addon is not built or does not load, and MerkleFrontier hashes with node:crypto instead.
+// `VOLTRAIL_NATIVE_MERKLE=0` turns it off (to compare, or to rule it out).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** The raw functions of the addon; the frontier layout is MerkleFrontier's (64 slots of 32 bytes). */
+export interface NativeMerkle {
+  /** Which SHA-256 block function the addon picked: "sha-ni" or "portable". */
+  readonly sha256: string;
+  /** Appends the leaves data[spans[2i] .. spans[2i+1]) for i < count; returns the new size. */
+  appendSpans(frontier: Uint8Array, size: number, data: Uint8Array, spans: Uint32Array, count: number, leafHashesOut?: Uint8Array): number;
+  /** Appends each leaf of `leaves`; returns the new size. */
+  appendLeaves(frontier: Uint8Array, size: number, leaves: readonly Uint8Array[], leafHashesOut?: Uint8Array): number;
+}
+
+/** Where the built addon lands (gitignored; rebuilt by `npm run build:native`). */
+export const NATIVE_MERKLE_PATH = fileURLToPath(new URL('./native/build/Release/voltrail_merkle.node', import.meta.url));
+
+let cached: { addon?: NativeMerkle; reason?: string } | undefined;
+
+function load(): { addon?: NativeMerkle; reason?: string } {
+  if (cached) return cached;
+  if (process.env.VOLTRAIL_NATIVE_MERKLE === '0') {
+    cached = { reason: 'turned off by VOLTRAIL_NATIVE_MERKLE=0' };
+  } else if (!existsSync(NATIVE_MERKLE_PATH)) {
+    cached = { reason: 'not built (run `npm run build:native`; needs a C compiler)' };
+  } else {
+    try {
+      cached = { addon: createRequire(import.meta.url)(NATIVE_MERKLE_PATH) as NativeMerkle };
+    } catch (err) {
+      cached = { reason: `does not load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
+    }
+  }
+  return cached;
+}
+
+export function loadNativeMerkle(): NativeMerkle | undefined {
+  return load().addon;
+}
+
+/** Whether the native hasher is in use and which SHA-256 it runs, or why not: for `voltrail doctor` and the bench. */
+export function nativeMerkleStatus(): { available: boolean; path: string; sha256?: string; reason?: string } {
+  const { addon, reason } = load();
+  return addon ? { available: true, path: NATIVE_MERKLE_PATH, sha256: addon.sha256 } : { available: false, path: NATIVE_MERKLE_PATH, reason };
+}

@@ -1,0 +1,108 @@
+import test from 'ava';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ledger, type RecordInput, type SigningMode } from '../../ledger/log/ledger.ts';
+import { verifyLedger } from '../../ledger/log/verify.ts';
+import { SegmentLog } from '../../ledger/log/segment-log.ts';
+import { EntryKind } from '../../ledger/log/frame.ts';
+import { PrivateKey } from '../../ledger/keys/private-key.ts';
+import { KeyRing } from '../../ledger/cose/key-ring.ts';
+import { ManualClock } from '../../hal/clock.ts';
+import { encodeCanonical } from '../../ledger/cbor/canonical-encode.ts';
+import type { CborValue } from '../../ledger/cbor/value.ts';
+
+const key = PrivateKey.fromBytes(Uint8Array.from({ length: 32 }, (_, i) => i + 11));
+const ring = new KeyRing([{ publicKey: key.publicKey, curve: 'secp256k1' }]);
+const BOOT = new Uint8Array(16).fill(7);
+
+async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'vt-ledger-batch-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const bodyOf = (i: number): CborValue => new Map<number, CborValue>([[1, 350_000 + i], [2, -1200 * i], [5, [3650 + (i % 9), 3651, 3649]], [14, new Uint8Array([i & 0xff])]]);
+
+async function segmentBytes(dir: string): Promise<Buffer[]> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.vtl')).sort();
+  return Promise.all(names.map((n) => readFile(join(dir, n))));
+}
+
+/** A ledger written with single appends, and one with appendMany (values and encoded bodies mixed): same files. */
+for (const mode of ['checkpoint', 'per-record'] as SigningMode[]) {
+  test(`${mode}: appendMany (values and encoded bodies) writes the bytes that single appends write`, async (t) => {
+    const write = async (batched: boolean) => {
+      const dir = await tempDir(t);
+      const clock = new ManualClock();
+      const ledger = await Ledger.open({ dir, signer: key, mode, clock, checkpointEvery: 7, simulated: true });
+      Object.defineProperty(ledger, 'bootId', { value: BOOT });
+      if (batched) {
+        const records: RecordInput[] = Array.from({ length: 40 }, (_, i) =>
+          i % 2 === 0 ? { type: 'telemetry', bodyBytes: encodeCanonical(bodyOf(i)) } : { type: 'telemetry', body: bodyOf(i) },
+        );
+        records.push({ type: 'fault-raised', body: new Map([[1, 'ü-text']]), signed: true });
+        const r = await ledger.appendMany(records);
+        t.deepEqual(r, { seq: 0, count: 41 });
+      } else {
+        for (let i = 0; i < 40; i++) await ledger.append('telemetry', bodyOf(i));
+        await ledger.append('fault-raised', new Map([[1, 'ü-text']]), { signed: true });
+      }
+      t.is(ledger.size, 41);
+      await ledger.close();
+      const report = await verifyLedger(dir, { keys: ring.lookup });
+      t.true(report.ok, report.failure?.reason);
+      t.is(report.records, 41);
+      return { dir, report };
+    };
+    const one = await write(false);
+    const many = await write(true);
+    t.is(many.report.root, one.report.root);
+    if (mode === 'checkpoint') {
+      // Unsigned leaves and checkpoints at the same places; the checkpoints' signatures are deterministic too.
+      t.deepEqual(await segmentBytes(many.dir), await segmentBytes(one.dir));
+    }
+    const log = await SegmentLog.open(many.dir, { readOnly: true });
+    const kinds: number[] = [];
+    for await (const e of log.entries()) kinds.push(e.kind);
+    t.is(kinds.filter((k) => k === EntryKind.checkpoint).length, mode === 'checkpoint' ? 6 : 1, 'a checkpoint every 7 unsigned records (checkpoint mode), and one at close');
+  });
+}
+
+test('appendMany refuses a body that is not one canonical CBOR item, and stores nothing of it', async (t) => {
+  const dir = await tempDir(t);
+  const ledger = await Ledger.open({ dir, signer: key, mode: 'checkpoint', clock: new ManualClock() });
+  await ledger.appendMany([{ type: 'telemetry', bodyBytes: encodeCanonical(bodyOf(1)) }]);
+  for (const bad of [
+    Uint8Array.from([0xa2, 0x02, 0x01, 0x01, 0x01]), // keys out of order
+    Uint8Array.from([0x18, 0x05]), // 5 not in its shortest form
+    Uint8Array.from([0x01, 0x02]), // two items
+    Uint8Array.from([0x82, 0x01]), // truncated array
+    new Uint8Array(0),
+  ]) {
+    await t.throwsAsync(ledger.appendMany([{ type: 'telemetry', bodyBytes: bad }]), undefined, Buffer.from(bad).toString('hex'));
+  }
+  await t.throwsAsync(ledger.appendMany([{ type: 'telemetry' } as unknown as RecordInput]), { instanceOf: TypeError });
+  t.is(ledger.size, 1);
+  await ledger.close();
+  const report = await verifyLedger(dir, { keys: ring.lookup });
+  t.true(report.ok, report.failure?.reason);
+  t.is(report.records, 1);
+});
+
+test('SegmentLog.appendMany resolves with the first index once all are durable, and keeps order with single appends', async (t) => {
+  const dir = await tempDir(t);
+  const log = await SegmentLog.open(dir);
+  const a = log.append(EntryKind.leaf, Uint8Array.from([1]));
+  const b = log.appendMany(EntryKind.leaf, [Uint8Array.from([2]), Uint8Array.from([3])]);
+  const c = log.appendMany([EntryKind.leaf, EntryKind.witness], [Uint8Array.from([4]), Uint8Array.from([5])]);
+  t.deepEqual(await Promise.all([a, b, c]), [0, 1, 3]);
+  t.is(log.length, 5);
+  await t.throwsAsync(log.appendMany([EntryKind.leaf], [Uint8Array.from([1]), Uint8Array.from([2])]), { instanceOf: RangeError });
+  t.is(await log.appendMany(EntryKind.leaf, []), 5);
+  await log.close();
+  const again = await SegmentLog.open(dir, { readOnly: true });
+  const got: number[] = [];
+  for await (const e of again.entries()) got.push(e.payload[0]!);
+  t.deepEqual(got, [1, 2, 3, 4, 5]);
+});

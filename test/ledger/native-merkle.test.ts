@@ -1,0 +1,116 @@
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { MerkleFrontier, hashLeaf } from '../../ledger/log/merkle.ts';
+import { loadNativeMerkle, nativeMerkleStatus } from '../../ledger/log/native-merkle.ts';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+// Lengths around every SHA-256 padding boundary (55/56 bytes of message with the 0x00 prefix,
+// 63/64, 119/120, ...), empty leaves, and one leaf of many blocks.
+const LENGTHS = [0, 1, 2, 31, 32, 53, 54, 55, 56, 57, 62, 63, 64, 65, 117, 118, 119, 120, 127, 128, 129, 433, 448, 1000, 4096, 100_003];
+function leafOf(i: number, length: number): Uint8Array {
+  const b = new Uint8Array(length);
+  for (let j = 0; j < length; j++) b[j] = (i * 131 + j * 7 + (j >> 8)) & 0xff;
+  return b;
+}
+const leaves = [...LENGTHS, ...Array.from({ length: 300 }, (_, i) => (i * 37) % 700)].map((n, i) => leafOf(i, n));
+
+test('the native hasher, when built, reports which SHA-256 it runs', (t) => {
+  const s = nativeMerkleStatus();
+  t.log(s.available ? `native Merkle hasher: ${s.sha256}` : `native Merkle hasher unavailable: ${s.reason}`);
+  if (s.available) t.true(s.sha256 === 'sha-ni' || s.sha256 === 'portable');
+  else t.truthy(s.reason);
+});
+
+test('leaf hashes are SHA-256(0x00 || leaf) by node:crypto, at every padding boundary', (t) => {
+  const f = new MerkleFrontier();
+  const out = new Uint8Array(leaves.length * 32);
+  f.appendMany(leaves, out);
+  for (let i = 0; i < leaves.length; i++) {
+    const want = createHash('sha256').update(Buffer.from([0])).update(leaves[i]!).digest('hex');
+    t.is(hex(out.subarray(32 * i, 32 * i + 32)), want, `leaf ${i} of ${leaves[i]!.length} bytes`);
+  }
+});
+
+test('batch appends (native when built) give the roots of one-by-one node:crypto appends at every size', (t) => {
+  const one = new MerkleFrontier({ native: false });
+  const roots: string[] = [];
+  for (const l of leaves) {
+    one.append(l);
+    roots.push(hex(one.root()));
+  }
+  // Batches of uneven sizes, so that every batch boundary meets a different frontier shape.
+  const many = new MerkleFrontier();
+  let i = 0;
+  for (let n = 1; i < leaves.length; n = (n * 3 + 1) % 17) {
+    const batch = leaves.slice(i, i + n);
+    many.appendMany(batch);
+    i += batch.length;
+    t.is(many.size, i);
+    t.is(hex(many.root()), roots[i - 1], `root after ${i} leaves`);
+  }
+});
+
+test('appendSpans over one buffer equals appendMany over the same leaves, and refuses spans outside it', (t) => {
+  const total = leaves.reduce((a, l) => a + l.length + 3, 0);
+  const data = new Uint8Array(total);
+  const spans = new Uint32Array(leaves.length * 2);
+  let pos = 0;
+  leaves.forEach((l, i) => {
+    pos += 3; // bytes between leaves (a frame header in a segment file)
+    data.set(l, pos);
+    spans[2 * i] = pos;
+    spans[2 * i + 1] = pos + l.length;
+    pos += l.length;
+  });
+  const a = new MerkleFrontier();
+  const ha = new Uint8Array(leaves.length * 32);
+  a.appendSpans(data, spans, leaves.length, ha);
+  const b = new MerkleFrontier({ native: false });
+  const hb = new Uint8Array(leaves.length * 32);
+  b.appendSpans(data, spans, leaves.length, hb);
+  t.is(hex(a.root()), hex(b.root()));
+  t.is(hex(ha), hex(hb));
+  t.is(hex(ha.subarray(0, 32)), hex(hashLeaf(leaves[0]!)));
+  const bad = Uint32Array.from([0, data.length + 1]);
+  for (const f of [new MerkleFrontier(), new MerkleFrontier({ native: false })]) {
+    t.throws(() => f.appendSpans(data, bad, 1), { instanceOf: f.native ? TypeError : RangeError });
+    t.is(f.size, 0, 'nothing appended from a bad batch');
+    t.throws(() => f.appendSpans(data, spans, leaves.length + 1), { instanceOf: RangeError });
+  }
+});
+
+test('the raw addon refuses wrong argument types instead of reading out of bounds', (t) => {
+  const addon = loadNativeMerkle();
+  if (!addon) return t.pass('native hasher not built here');
+  const front = new Uint8Array(2048);
+  t.throws(() => addon.appendLeaves(new Uint8Array(10), 0, []), { instanceOf: TypeError });
+  t.throws(() => addon.appendLeaves(front, -1, []), { instanceOf: TypeError });
+  t.throws(() => addon.appendLeaves(front, 0, [new Uint16Array(3) as unknown as Uint8Array]), { instanceOf: TypeError });
+  t.throws(() => addon.appendLeaves(front, 0, [new Uint8Array(3)], new Uint8Array(31)), { instanceOf: TypeError });
+  t.throws(() => addon.appendSpans(front, 0, new Uint8Array(4), new Uint32Array([0, 4]), 2), { instanceOf: TypeError });
+  t.is(addon.appendLeaves(front, 0, [new Uint8Array(3)]), 1);
+});
+
+test('the portable C SHA-256 (forced by VOLTRAIL_MERKLE_SHA256=portable) gives the same root', (t) => {
+  if (!loadNativeMerkle()) return t.pass('native hasher not built here');
+  const script = `
+import { MerkleFrontier } from './ledger/log/merkle.ts';
+import { nativeMerkleStatus } from './ledger/log/native-merkle.ts';
+const leaves = ${JSON.stringify(LENGTHS)}.map((n, i) => new Uint8Array(n).map((_, j) => (i * 131 + j * 7 + (j >> 8)) & 0xff));
+const f = new MerkleFrontier();
+f.appendMany(leaves);
+console.log(JSON.stringify({ sha: nativeMerkleStatus().sha256, root: Buffer.from(f.root()).toString('hex') }));
+`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('../../', import.meta.url)),
+    env: { ...process.env, VOLTRAIL_MERKLE_SHA256: 'portable' },
+  }).toString();
+  const got = JSON.parse(out) as { sha: string; root: string };
+  t.is(got.sha, 'portable');
+  const f = new MerkleFrontier({ native: false });
+  for (let i = 0; i < LENGTHS.length; i++) f.append(leafOf(i, LENGTHS[i]!));
+  t.is(got.root, hex(f.root()));
+});
