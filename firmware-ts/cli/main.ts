@@ -17,6 +17,7 @@ import { registerFleet } from './commands/fleet.ts';
 import { registerProvision } from './commands/provision.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerPassport } from './commands/passport.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerProvision(program);
   registerStatus(program);
   registerDoctor(program);
+  registerPassport(program);
   registerPending(program);
   return program;
 }
