@@ -27,6 +27,8 @@ export const TYP = {
   rotation: `${PREFIX}key-rotation+cose`,
   /** A battery passport bundle's signed manifest. */
   passport: `${PREFIX}passport+cose`,
+  /** A battery status change (original, repurposed, ...) by an authorised party (passport.cddl). */
+  batteryStatus: `${PREFIX}battery-status+cose`,
   /** A V2V / V2I message. */
   v2xMessage: `${PREFIX}v2x-message+cose`,
   /** A challenge-bound attestation linking a V2X pseudonym to a ledger identity. */

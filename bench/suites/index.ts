@@ -4,8 +4,9 @@ import type { Suite } from '../harness/case.ts';
 import { cbor } from './cbor.ts';
 import { ledgerAppend } from './ledger-append.ts';
 import { ledgerVerify } from './ledger-verify.ts';
+import { passportVerify } from './passport-verify.ts';
 import { runtimeMemory } from './runtime-memory.ts';
 import { signers } from './signers.ts';
 import { v2x } from './v2x.ts';
 
-export const SUITES: readonly Suite[] = [signers, cbor, ledgerAppend, ledgerVerify, runtimeMemory, v2x];
+export const SUITES: readonly Suite[] = [signers, cbor, ledgerAppend, ledgerVerify, passportVerify, runtimeMemory, v2x];

@@ -30,6 +30,7 @@ const GROUPS: [name: string, load: () => Promise<Register>][] = [
   ['doctor', async () => (await import('./commands/doctor.ts')).registerDoctor],
   ['collect', async () => (await import('./commands/collect.ts')).registerCollect],
   ['hil', async () => (await import('./commands/hil.ts')).registerHil],
+  ['passport', async () => (await import('./commands/passport.ts')).registerPassport],
 ];
 
 /** The command word of `argv` (node, script, then arguments), if any: the first non-option. */

@@ -19,6 +19,7 @@ import { issueCertificate, type PublicKeyRef } from './device-cert.ts';
 import { IdentityError } from './identity-error.ts';
 import { signRevocationList, type RevocationReason } from './revocation.ts';
 import { endorseWitness } from './witness.ts';
+import { signStatus, type StatusStatement } from '../passport/status-statement.ts';
 
 export const FLEET_FORMAT = 'voltrail-fleet/1';
 
@@ -186,6 +187,11 @@ export class FleetAuthority {
    * trust its countersignatures. A revoked key is refused; the same key may be endorsed again
    * (a renewal), each endorsement kept in fleet.json.
    */
+  /** Signs a battery status statement (ledger/passport/status-statement.ts) as the authority. */
+  async signStatement(statement: StatusStatement): Promise<Uint8Array> {
+    return signStatus(statement, this.#key);
+  }
+
   async endorseWitness(witness: PublicKeyRef, name: string, opts: { validDays?: number; now?: number } = {}): Promise<Uint8Array> {
     const kid = hex(keyThumbprint(witness.publicKey, witness.curve));
     if (this.#file.revoked.some((r) => r.kid === kid)) throw new IdentityError('revoked', `witness key ${kid} is revoked; the collector must make a new key`);

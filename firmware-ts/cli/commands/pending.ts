@@ -11,7 +11,6 @@ const PENDING: [name: string, description: string][] = [
   ['doctor', 'check this board: config, key, certificate, devices, clock, ledger, uplink'],
   ['fleet', 'fleet authority: init, sign, revoke'],
   ['provision', 'provision this board onto a battery'],
-  ['passport', 'battery passport: export, verify, show, qr, serve'],
 ];
 
 export function registerPending(program: Command): void {
