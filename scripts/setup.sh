@@ -16,6 +16,7 @@ DEB_PACKAGES=(
   mosquitto
   chromium
   pkg-config
+  openssl
 )
 
 missing=()

@@ -1,0 +1,116 @@
+// Draws a verified (or refused) passport into the page: the verdict first, then identity, status
+// history, state of health and capacity over time, temperature history, events, and what was
+// checked. Text from the bundle only ever goes in through textContent. A refused passport still
+// shows what it claims, under the red verdict, marked as unverified, so a recycler can see what
+// the seller is asserting; a public view says what the legitimate-interest view would add.
+import { eventStrip, lineChart } from './svg-chart.ts';
+import { eventMarks, type EventEntry, type Fact, type PassportView } from './passport-view.ts';
+
+const EVENTS_SHOWN = 30;
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  e.append(...children);
+  return e;
+}
+
+export function when(t: number): string {
+  return new Date(t).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+}
+
+function facts(list: readonly Fact[], id: string): HTMLElement {
+  const dl = h('dl', { class: 'facts', id });
+  for (const f of list) dl.append(h('dt', {}, f.label), h('dd', {}, f.value, ...(f.note ? [' ', h('small', {}, f.note)] : [])));
+  return dl;
+}
+
+function card(title: string, id: string, ...body: Node[]): HTMLElement {
+  return h('section', { class: 'card', id }, h('h2', {}, title), ...body);
+}
+
+function eventItem(e: EventEntry): HTMLElement {
+  return h('li', { class: `l${e.level}` }, h('span', { class: 'when' }, when(e.time)), ' ', h('strong', {}, e.type), ...(e.detail ? [': ', e.detail] : []));
+}
+
+/** Sets the verdict box: `checking` while verifying, then `ok` (green) or `fail` (red, with the reason). */
+export function showVerdict(state: 'checking' | 'ok' | 'fail', title: string, reason: string): void {
+  const box = document.getElementById('verdict')!;
+  box.hidden = false;
+  box.dataset.state = state;
+  document.getElementById('verdict-title')!.textContent = title;
+  document.getElementById('verdict-reason')!.textContent = reason;
+  if (state !== 'checking') document.getElementById('progress')!.hidden = true;
+}
+
+export function showProgress(stage: string, done: number, total: number): void {
+  document.getElementById('progress')!.hidden = false;
+  const bar = document.getElementById('progress-bar') as HTMLProgressElement;
+  bar.max = Math.max(1, total);
+  bar.value = Math.min(done, total);
+  const pct = total > 0 ? Math.floor((100 * done) / total) : 0;
+  document.getElementById('progress-text')!.textContent = `${stage} ${pct} %`;
+}
+
+export function renderPassport(view: PassportView, fullAvailable: boolean): void {
+  if (view.ok) {
+    showVerdict('ok', 'Verified', `Every signature, proof and certificate checks out against the pinned fleet authority key. ${view.tier === 'full' ? 'Full history' : 'Public view'} of ${view.batteryId}.`);
+  } else {
+    showVerdict('fail', 'Not verified', view.failure ? `${view.failure.message} (${view.failure.code})` : 'the passport could not be verified');
+  }
+  const root = document.getElementById('passport')!;
+  root.replaceChildren();
+  root.dataset.tier = view.tier;
+  if (!view.ok) root.append(h('p', { class: 'card tier-note' }, 'What this passport claims is shown below, but none of it is verified: do not rely on it.'));
+
+  root.append(card('Battery', 'identity', facts([{ label: 'Battery id', value: view.batteryId }, ...view.identity], 'identity-facts')));
+
+  const statuses = h('ol', { class: 'timeline', id: 'status-history' });
+  for (const s of view.statuses) statuses.append(h('li', {}, h('strong', {}, s.status), ' ', h('span', { class: 'when' }, when(s.time)), h('br'), `signed by ${s.signer}`, ...(s.note ? [` — ${s.note}`] : [])));
+  if (view.statuses.length === 0) statuses.append(h('li', {}, h('strong', {}, 'original'), ' ', h('span', { class: 'when' }, 'no status change recorded')));
+  root.append(card('Status history', 'status', statuses));
+
+  if (view.tier === 'public') {
+    root.append(
+      card(
+        'Usage history',
+        'usage-public',
+        h('p', { class: 'tier-note', id: 'public-note' }, fullAvailable
+          ? 'This is the public view. State of health, capacity, temperature history and events are shown to authorised recyclers: sign in with your access token below.'
+          : 'This is the public view; this server holds no legitimate-interest view of this battery.'),
+      ),
+    );
+  } else {
+    if (view.lifecycle.length) root.append(card('Lifecycle accounts', 'lifecycle', facts(view.lifecycle, 'lifecycle-facts')));
+    root.append(
+      card(
+        'State of health and capacity',
+        'health',
+        lineChart({ id: 'chart-soh', title: 'State of health', unit: '%', series: [{ name: 'SoH', points: view.series.soh }], yMax: 100 }),
+        lineChart({ id: 'chart-capacity', title: 'Remaining capacity', unit: 'Ah', series: [{ name: 'capacity', points: view.series.capacity, tone: 1 }] }),
+        lineChart({ id: 'chart-cycles', title: 'Full equivalent cycles', unit: 'cycles', series: [{ name: 'cycles', points: view.series.cycles, tone: 2 }] }),
+      ),
+    );
+    root.append(
+      card(
+        'Temperature history',
+        'temperature',
+        lineChart({
+          id: 'chart-temperature',
+          title: 'Time at extreme temperatures',
+          unit: 'h',
+          yMin: 0,
+          series: [
+            { name: 'hot', points: view.series.hotHours, tone: 1 },
+            { name: 'cold', points: view.series.coldHours, tone: 0 },
+          ],
+        }),
+      ),
+    );
+    const recent = [...view.events].sort((a, b) => b.time - a.time);
+    const list = h('ul', { class: 'events', id: 'event-list' }, ...recent.slice(0, EVENTS_SHOWN).map(eventItem));
+    const more = recent.length > EVENTS_SHOWN ? [h('details', {}, h('summary', {}, `${recent.length - EVENTS_SHOWN} older events`), h('ul', { class: 'events' }, ...recent.slice(EVENTS_SHOWN).map(eventItem)))] : [];
+    root.append(card('Events', 'events', eventStrip({ id: 'chart-events', title: `${view.events.length} events`, marks: eventMarks(view.events), from: view.span?.from, to: view.span?.to }), list, ...more));
+  }
+  if (view.checked.length) root.append(card('What was checked', 'checked', h('ul', { class: 'checked' }, ...view.checked.map((c) => h('li', {}, c)))));
+}
