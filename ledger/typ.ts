@@ -15,6 +15,8 @@ export const TYP = {
   checkpoint: `${PREFIX}checkpoint+cose`,
   /** A witness's (fleet collector's) countersignature of a checkpoint it verified. */
   witness: `${PREFIX}witness+cose`,
+  /** A fleet authority's endorsement of a collector's witness key (witness.cddl). */
+  witnessEndorsement: `${PREFIX}witness-endorsement+cose`,
   /** A device's request for a fleet certificate, signed with the key to be certified. */
   certificateRequest: `${PREFIX}cert-request+cose`,
   /** A device certificate: a CWT (RFC 8392) signed by the fleet authority. */
@@ -25,6 +27,8 @@ export const TYP = {
   rotation: `${PREFIX}key-rotation+cose`,
   /** A battery passport bundle's signed manifest. */
   passport: `${PREFIX}passport+cose`,
+  /** A battery status change (original, repurposed, ...) by an authorised party (passport.cddl). */
+  batteryStatus: `${PREFIX}battery-status+cose`,
   /** A V2V / V2I message. */
   v2xMessage: `${PREFIX}v2x-message+cose`,
   /** A challenge-bound attestation linking a V2X pseudonym to a ledger identity. */

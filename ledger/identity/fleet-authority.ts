@@ -1,7 +1,8 @@
 // The fleet authority's folder, kept off the boards (on the fleet operator's machine):
 //   fleet.key   its secp256k1 key, sealed (keys/keyfile.ts: scrypt + AES-256-GCM, mode 0600)
 //   fleet.json  name, public key, kid, the certificates issued (serial, kid, battery, request
-//               nonce: a replayed request is refused), the revocations, the last list number.
+//               nonce: a replayed request is refused), the witness keys endorsed, the
+//               revocations, the last list number.
 // It issues device certificates (device-cert.ts) for verified certificate requests
 // (cert-request.ts), records revocations, and signs cumulative revocation lists (revocation.ts).
 import { randomBytes } from 'node:crypto';
@@ -11,11 +12,14 @@ import { join, resolve } from 'node:path';
 import { PrivateKey } from '../keys/private-key.ts';
 import { loadKeyFile, writeKeyFile, type WriteKeyFileOptions } from '../keys/keyfile.ts';
 import type { Curve } from '../signers/backend.ts';
+import { keyThumbprint } from '../cose/key-thumbprint.ts';
 import { hex } from './claims.ts';
 import { verifyCertificateRequest, type CertificateRequest } from './cert-request.ts';
 import { issueCertificate, type PublicKeyRef } from './device-cert.ts';
 import { IdentityError } from './identity-error.ts';
 import { signRevocationList, type RevocationReason } from './revocation.ts';
+import { endorseWitness } from './witness.ts';
+import { signStatus, type StatusStatement } from '../passport/status-statement.ts';
 
 export const FLEET_FORMAT = 'voltrail-fleet/1';
 
@@ -36,6 +40,16 @@ export interface RevokedEntry {
   reason: RevocationReason;
 }
 
+/** A collector's witness key the fleet endorsed (witness.ts). */
+export interface WitnessEntry {
+  name: string;
+  kid: string;
+  publicKey: string;
+  curve: Curve;
+  endorsed: string;
+  expires: string;
+}
+
 export interface FleetFile {
   format: typeof FLEET_FORMAT;
   name: string;
@@ -45,6 +59,8 @@ export interface FleetFile {
   crlNumber: number;
   issued: IssuedEntry[];
   revoked: RevokedEntry[];
+  /** Witness keys endorsed (absent in folders made before witnesses existed). */
+  witnesses?: WitnessEntry[];
 }
 
 export const fleetKeyPath = (dir: string) => join(dir, 'fleet.key');
@@ -159,11 +175,39 @@ export class FleetAuthority {
     if (!/^[0-9a-f]{64}$/.test(k)) throw new RangeError(`kid: '${kid}' is not a 64-hex-digit key id (see voltrail keys show)`);
     const existing = this.#file.revoked.find((r) => r.kid === k);
     if (existing) return { entry: existing, already: true };
-    if (!this.#file.issued.some((e) => e.kid === k)) throw new IdentityError('uncertified', `no certificate of this fleet binds key ${k}; check the kid (fleet.json lists the issued ones)`);
+    if (!this.#file.issued.some((e) => e.kid === k) && !(this.#file.witnesses ?? []).some((w) => w.kid === k)) throw new IdentityError('uncertified', `no certificate of this fleet binds key ${k}; check the kid (fleet.json lists the issued ones)`);
     const entry: RevokedEntry = { kid: k, revokedAt: Math.round(at), reason };
     this.#file.revoked.push(entry);
     await writeFleetFile(this.dir, this.#file);
     return { entry, already: false };
+  }
+
+  /**
+   * Endorses a collector's witness key (witness.ts), so that verifiers pinning only the fleet key
+   * trust its countersignatures. A revoked key is refused; the same key may be endorsed again
+   * (a renewal), each endorsement kept in fleet.json.
+   */
+  /** Signs a battery status statement (ledger/passport/status-statement.ts) as the authority. */
+  async signStatement(statement: StatusStatement): Promise<Uint8Array> {
+    return signStatus(statement, this.#key);
+  }
+
+  async endorseWitness(witness: PublicKeyRef, name: string, opts: { validDays?: number; now?: number } = {}): Promise<Uint8Array> {
+    const kid = hex(keyThumbprint(witness.publicKey, witness.curve));
+    if (this.#file.revoked.some((r) => r.kid === kid)) throw new IdentityError('revoked', `witness key ${kid} is revoked; the collector must make a new key`);
+    const now = opts.now ?? Date.now();
+    const days = opts.validDays ?? 3650;
+    const bytes = endorseWitness({ authority: this.#key, issuer: this.#file.name, name, witness, validDays: days, now });
+    (this.#file.witnesses ??= []).push({
+      name,
+      kid,
+      publicKey: hex(witness.publicKey),
+      curve: witness.curve,
+      endorsed: new Date(Math.round(now)).toISOString(),
+      expires: new Date(Math.round(now) + days * 86_400_000).toISOString(),
+    });
+    await writeFleetFile(this.dir, this.#file);
+    return bytes;
   }
 
   /** Signs the next revocation list (number + 1) with every revocation so far. */

@@ -14,7 +14,9 @@ import { EntryKind, isLeafKind } from './frame.ts';
 import { SegmentLog, type RecoveryReport } from './segment-log.ts';
 import type { LogStorage } from './storage.ts';
 import { encodeCheckpoint, encodeRecord, type Checkpoint } from './record.ts';
-import { sign1, type CoseSigner } from '../cose/sign1.ts';
+import { COSE_SIGN1_TAG, sign1, type CoseSigner } from '../cose/sign1.ts';
+import { decodeCbor } from '../cbor/decode.ts';
+import { Tagged } from '../cbor/value.ts';
 
 export type SigningMode = 'per-record' | 'checkpoint';
 
@@ -164,6 +166,21 @@ export class Ledger {
     return c;
   }
 
+  /**
+   * Keeps a witness's countersignature of one of this log's checkpoints (identity/witness.ts) as
+   * a non-leaf entry: it changes no Merkle root, and a passport carries it beside the checkpoint
+   * it names. The caller checks it first (verifyCountersignature against the fleet key); here it
+   * must only be a COSE_Sign1 of the witness typ, so no other object can be filed as one.
+   */
+  async appendWitness(countersignature: Uint8Array): Promise<{ index: number }> {
+    if (!(countersignature instanceof Uint8Array)) throw new TypeError('countersignature: expected the COSE_Sign1 bytes (Uint8Array)');
+    if (countersignature.length > 8192) throw new RangeError(`countersignature: ${countersignature.length} bytes is over the 8192-byte limit of a witness entry`);
+    const typ = protectedTyp(countersignature);
+    if (typ !== TYP.witness) throw new TypeError(`countersignature: its typ is ${typ === undefined ? 'missing' : `'${typ}'`}, not '${TYP.witness}'`);
+    const index = await this.#log.append(EntryKind.witness, countersignature);
+    return { index };
+  }
+
   /** Checkpoints when the interval has passed; the runtime calls this from its timer. */
   async tick(): Promise<void> {
     if (this.#unsigned > 0 && this.#clock.monotonic() - this.#unsignedSince >= this.#intervalMs) await this.checkpoint();
@@ -177,5 +194,17 @@ export class Ledger {
   async close(): Promise<void> {
     await this.checkpoint();
     await this.#log.close();
+  }
+}
+
+/** The typ (label 16) in a COSE_Sign1's protected header, or undefined when it is not one. */
+function protectedTyp(bytes: Uint8Array): unknown {
+  try {
+    const top = decodeCbor(bytes, { maxDepth: 16, maxSize: 8192 });
+    if (!(top instanceof Tagged) || top.tag !== COSE_SIGN1_TAG || !Array.isArray(top.value) || !(top.value[0] instanceof Uint8Array)) return undefined;
+    const header = decodeCbor(top.value[0], { maxDepth: 4 });
+    return header instanceof Map ? header.get(16) : undefined;
+  } catch {
+    return undefined;
   }
 }
