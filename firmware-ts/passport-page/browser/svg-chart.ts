@@ -18,6 +18,17 @@ export interface Series {
 }
 
 const NS = 'http://www.w3.org/2000/svg';
+
+/** Smallest and largest of `xs` (a loop: spreading a long history into Math.min overflows the stack). */
+export function extent(xs: Iterable<number>): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const x of xs) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return [lo, hi];
+}
 const W = 360;
 const H = 190;
 const PAD = { left: 42, right: 10, top: 12, bottom: 30 };
@@ -80,9 +91,9 @@ export function lineChart(opts: { title: string; unit: string; series: Series[];
     fig.append(p);
     return fig;
   }
-  const t0 = Math.min(...all.map((p) => p.t));
-  const t1 = Math.max(...all.map((p) => p.t));
-  const ticks = niceTicks(opts.yMin ?? Math.min(...all.map((p) => p.v)), opts.yMax ?? Math.max(...all.map((p) => p.v)));
+  const [t0, t1] = extent(all.map((p) => p.t));
+  const [v0, v1] = extent(all.map((p) => p.v));
+  const ticks = niceTicks(Math.min(opts.yMin ?? v0, v0), Math.max(opts.yMax ?? v1, v1));
   const y0 = ticks[0]!;
   const y1 = ticks[ticks.length - 1]!;
   const x = (t: number) => PAD.left + (t1 > t0 ? ((t - t0) / (t1 - t0)) * (W - PAD.left - PAD.right) : (W - PAD.left - PAD.right) / 2);
@@ -146,8 +157,9 @@ export function eventStrip(opts: { title: string; marks: Mark[]; from?: number; 
     return fig;
   }
   const h = 90;
-  const t0 = Math.min(opts.from ?? Infinity, ...opts.marks.map((m) => m.t));
-  const t1 = Math.max(opts.to ?? -Infinity, ...opts.marks.map((m) => m.t));
+  const [m0, m1] = extent(opts.marks.map((m) => m.t));
+  const t0 = Math.min(opts.from ?? Infinity, m0);
+  const t1 = Math.max(opts.to ?? -Infinity, m1);
   const x = (t: number) => PAD.left + (t1 > t0 ? ((t - t0) / (t1 - t0)) * (W - PAD.left - PAD.right) : (W - PAD.left - PAD.right) / 2);
   const svg = el('svg', { viewBox: `0 0 ${W} ${h}`, role: 'img', 'aria-label': `${opts.title}: ${opts.marks.length} events` });
   svg.append(el('title', {}, opts.title));

@@ -72,8 +72,8 @@ export async function buildPageAssets(opts: { minify?: boolean } = {}): Promise<
     outdir: '/assets',
     format: 'iife',
     platform: 'browser',
-    // Phones from about 2020 on: Safari 14, Chrome 90 (BigInt, optional chaining, workers).
-    target: ['es2020', 'safari14', 'chrome90', 'firefox90'],
+    // Phones from about 2021 on (Safari 15, Chrome 100): BigInt, class fields, workers; noble needs ES2022.
+    target: ['es2022', 'safari15', 'chrome100', 'firefox100'],
     minify: opts.minify ?? true,
     legalComments: 'none',
     logLevel: 'silent',

@@ -12,11 +12,12 @@ import type { AddressInfo } from 'node:net';
 import { bearerToken, type AccessTokens, type TokenHolder } from './access-tokens.ts';
 import type { BundleIndex, IndexedBattery, Tier } from './bundle-index.ts';
 import type { PageAssets } from './page-assets.ts';
+import type { Curve } from '../../../ledger/signers/backend.ts';
 
 export interface TrustAnchor {
   /** Compressed or uncompressed public key, hex. */
   publicKey: string;
-  curve: 'secp256k1' | 'p256';
+  curve: Curve;
 }
 
 export interface RequestLogEntry {
