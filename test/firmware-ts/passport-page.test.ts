@@ -77,6 +77,15 @@ async function serveBundles(bundles: Uint8Array[], trust: PublicKeyRef, tokens =
 async function openPage(url: string, token?: string): Promise<Page> {
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
   if (token) await context.addInitScript((t) => localStorage.setItem('voltrail-passport-token', t), token);
+  // Records every progress text the page shows while the worker verifies.
+  await context.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { progressSeen: string[] }).progressSeen = seen;
+    new MutationObserver(() => {
+      const text = document.getElementById('progress-text')?.textContent;
+      if (text && seen[seen.length - 1] !== text) seen.push(text);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
   const page = await context.newPage();
   await page.goto(url);
   await page.waitForSelector('#verdict[data-state="ok"], #verdict[data-state="fail"]', { timeout: 60_000 });
@@ -159,11 +168,16 @@ test('voltrail passport serve: the QR link opens the public view (green, no usag
   await pub.screenshot({ path: join(SHOTS, 'verified-public.png'), fullPage: true });
 
   // Signing in on the page: the full tier, verified, with its charts.
+  await pub.evaluate(() => void ((window as unknown as { progressSeen: string[] }).progressSeen.length = 0));
   await pub.fill('#token', token);
   await pub.click('#token-form button[type="submit"]');
   await pub.waitForSelector('#passport[data-tier="full"]', { timeout: 60_000 });
   await pub.waitForSelector('#verdict[data-state="ok"]');
   t.is(await pub.textContent('#verdict-title'), 'Verified');
+  const progress = await pub.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
+  const pcts = progress.map((p) => /checking signatures (\d+) %/.exec(p)?.[1]).filter((p) => p !== undefined).map(Number);
+  t.true(pcts.some((p) => p > 0 && p < 100), `progress was shown while verifying: ${progress.join(' | ')}`);
+  t.deepEqual(pcts, [...pcts].sort((a, b) => a - b), 'progress only goes forward');
   for (const id of ['chart-soh', 'chart-capacity', 'chart-temperature']) {
     t.true((await pub.locator(`#${id} svg polyline`).count()) >= 1, `${id} draws a line`);
   }
@@ -253,6 +267,7 @@ test('each kind of tampering: the page shows the red verdict and the reason, the
     const page = await openPage(await scanQr(passportUrl(BATTERY, s.origin)), token);
     t.is(await page.getAttribute('#verdict', 'data-state'), 'fail', c.kind);
     t.is(await page.textContent('#verdict-title'), 'Not verified');
+    t.true(((await page.textContent('#verdict-meaning')) ?? '').length > 10, `${c.kind}: a plain-language meaning is shown`);
     const reason = (await page.textContent('#verdict-reason')) ?? '';
     t.is(reason, `${node.failure!.where}: ${node.failure!.message} (${node.failure!.code})`, `${c.kind}: the browser names the same reason`);
     if (first) {

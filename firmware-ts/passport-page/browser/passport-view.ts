@@ -38,8 +38,13 @@ export interface PassportView {
   /** Latest values of the lifecycle accounts (legitimate-interest view only). */
   lifecycle: Fact[];
   series: {
+    /** State of certified energy, % (derived on the board). */
     soh: Point[];
+    /** State of health as the BMS reports it, %. */
+    sohBms: Point[];
     capacity: Point[];
+    /** Internal resistance increase, %. */
+    resistance: Point[];
     cycles: Point[];
     /** Cumulative hours at extreme high / low temperature. */
     hotHours: Point[];

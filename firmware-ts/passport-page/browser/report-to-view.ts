@@ -9,11 +9,13 @@ import type { Quantity } from '../../../ledger/passport/lifecycle-summary.ts';
 import { extent, type Point } from './svg-chart.ts';
 import type { EventEntry, Fact, PassportView, Tier } from './passport-view.ts';
 
-/** Battery Pass attribute names the charts draw, first match wins (names as the board writes them). */
+/** Battery Pass attribute names the charts draw (as firmware-ts/passport/lifecycle-accountant.ts writes them). */
 const SERIES_NAMES = {
-  soh: ['stateOfHealth', 'stateOfCertifiedEnergy', 'capacityStateOfHealth'],
-  capacity: ['remainingCapacity', 'capacity', 'remainingCapacityAh'],
-  cycles: ['numberOfFullCycles', 'fullEquivalentCycles'],
+  soh: ['stateOfCertifiedEnergy'],
+  sohBms: ['stateOfHealthBms'],
+  capacity: ['remainingCapacity'],
+  resistance: ['internalResistanceIncrease'],
+  cycles: ['numberOfFullCycles'],
   hotHours: ['timeExtremeHighTemp'],
   coldHours: ['timeExtremeLowTemp'],
 } as const;
@@ -103,7 +105,9 @@ export function reportToView(report: PassportReport, servedTier: Tier): Passport
     lifecycle,
     series: {
       soh: series(SERIES_NAMES.soh),
+      sohBms: series(SERIES_NAMES.sohBms),
       capacity: series(SERIES_NAMES.capacity),
+      resistance: series(SERIES_NAMES.resistance),
       cycles: series(SERIES_NAMES.cycles),
       hotHours: series(SERIES_NAMES.hotHours, hours),
       coldHours: series(SERIES_NAMES.coldHours, hours),
