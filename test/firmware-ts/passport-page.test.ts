@@ -59,13 +59,13 @@ async function scanQr(url: string): Promise<string> {
 }
 
 /** Serves `bundles` from a folder of their own, in process, over HTTPS, trusting `trust`. */
-async function serveBundles(bundles: Uint8Array[], trust: PublicKeyRef, tokens = AccessTokens.none()): Promise<RunningServer> {
+async function serveBundles(bundles: Uint8Array[], trust: PublicKeyRef, tokens = AccessTokens.none(), revocationLists: Uint8Array[] = []): Promise<RunningServer> {
   const dir = await mkdtemp(join(tmp, 'bundles-'));
   await Promise.all(bundles.map((b, i) => writeFile(join(dir, `passport-${i}.cbor`), b)));
   const index = await BundleIndex.open(dir, bundleInfoReader([trust]));
   let origin = '';
   const s = await listen(
-    { index, tokens, assets, tls, trust: [{ publicKey: hex(trust.publicKey), curve: trust.curve }], linkFor: (id) => passportUrl(id, origin) },
+    { index, tokens, assets, tls, revocationLists, trust: [{ publicKey: hex(trust.publicKey), curve: trust.curve }], linkFor: (id) => passportUrl(id, origin) },
     0,
     '127.0.0.1',
   );
@@ -197,7 +197,7 @@ test('voltrail passport serve: the QR link opens the public view (green, no usag
 });
 
 /** The kinds of tampering the passport verifier names, each made from the good full bundle. */
-function tamperings(): { kind: string; code: PassportFailureCode; bytes: Uint8Array; trust?: 'attacker' }[] {
+function tamperings(crl: Uint8Array): { kind: string; code: PassportFailureCode; bytes: Uint8Array; trust?: 'attacker'; crl?: Uint8Array }[] {
   const edit = (f: (b: PassportBundle) => void): Uint8Array => {
     const b = decodeBundle(world.full);
     f(b);
@@ -206,6 +206,8 @@ function tamperings(): { kind: string; code: PassportFailureCode; bytes: Uint8Ar
   const mallory = PrivateKey.generate();
   return [
     { kind: 'substituted authority', code: 'wrong-authority', bytes: world.full, trust: 'attacker' },
+    // The board's key was reported compromised on day 3; the operator holds the fleet's newest list.
+    { kind: 'board key revoked (revocation list held by the operator)', code: 'revoked', bytes: world.full, crl },
     {
       kind: 'record re-signed by an uncertified key',
       code: 'uncertified',
@@ -257,13 +259,16 @@ test('each kind of tampering: the page shows the red verdict and the reason, the
   const tokensFile = join(tmp, 'tamper-tokens.json');
   const token = await addToken(tokensFile, 'recycler-2');
   const tokens = await AccessTokens.load(tokensFile);
+  await world.fleet.revoke(world.boardKid, 'compromised', Date.UTC(2026, 2, 3));
+  const crl = (await world.fleet.revocationList(Date.UTC(2026, 2, 10))).bytes;
   let first = true;
-  for (const c of tamperings()) {
+  for (const c of tamperings(crl)) {
     const trust = c.trust === 'attacker' ? attacker.publicKey : world.fleet.publicKey;
-    const node = verifyPassport(c.bytes, { trust, now: Date.now() });
+    const revocationLists = c.crl ? [c.crl] : [];
+    const node = verifyPassport(c.bytes, { trust, revocationLists, now: Date.now() });
     t.false(node.ok, `${c.kind}: the Node verifier refuses it`);
     t.is(node.failure?.code, c.code, `${c.kind}: ${node.failure?.message}`);
-    const s = await serveBundles([c.bytes], trust, tokens);
+    const s = await serveBundles([c.bytes], trust, tokens, revocationLists);
     const page = await openPage(await scanQr(passportUrl(BATTERY, s.origin)), token);
     t.is(await page.getAttribute('#verdict', 'data-state'), 'fail', c.kind);
     t.is(await page.textContent('#verdict-title'), 'Not verified');

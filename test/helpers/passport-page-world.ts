@@ -26,6 +26,8 @@ export interface PageWorld {
   root: string;
   fleet: FleetAuthority;
   board: string;
+  /** The board key's kid, hex (what the fleet would revoke). */
+  boardKid: string;
   full: Uint8Array;
   public: Uint8Array;
   /** Events written (the provisioned record included). */
@@ -101,6 +103,6 @@ export async function makePageWorld(days = 5): Promise<PageWorld> {
   const now = clock.now();
   const full = encodeBundle((await exportPassport({ ledgers: [ledgerDir(board)], tier: 'full', statuses, now })).bundle);
   const pub = encodeBundle((await exportPassport({ ledgers: [ledgerDir(board)], tier: 'public', statuses, now })).bundle);
-  return { root, fleet, board, full, public: pub, events };
+  return { root, fleet, board, boardKid: Buffer.from(key.kid).toString('hex'), full, public: pub, events };
 }
 

@@ -46,6 +46,7 @@ interface ServeFlags {
   http?: boolean;
   tokens: string;
   trust?: TrustAnchor[];
+  crl?: string[];
   baseUrl?: string;
   json?: boolean;
   quiet?: boolean;
@@ -84,6 +85,16 @@ async function serve(flags: ServeFlags): Promise<void> {
   const index = await BundleIndex.open(resolve(flags.dir), bundleInfoReader(trust.map((a) => ({ publicKey: fromHex(a.publicKey), curve: a.curve })))).catch((err: Error) => {
     throw new UserError(err.message);
   });
+  const revocationLists = await Promise.all(
+    (flags.crl ?? []).map((f) =>
+      readFile(f).then(
+        (b) => new Uint8Array(b),
+        (err: NodeJS.ErrnoException) => {
+          throw new UserError(`--crl ${f}: ${err.code === 'ENOENT' ? "no such file (make one with 'voltrail fleet crl --out FILE')" : err.message}`);
+        },
+      ),
+    ),
+  );
   const assets = await buildPageAssets();
   let base = flags.baseUrl;
   const log = flags.quiet
@@ -92,7 +103,7 @@ async function serve(flags: ServeFlags): Promise<void> {
         process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...e }) + '\n');
   let origin = '';
   const running: RunningServer = await listen(
-    { index, tokens, assets, trust, tls, log, linkFor: (id: string): string => passportUrl(id, base ?? origin) },
+    { index, tokens, assets, trust, revocationLists, tls, log, linkFor: (id: string): string => passportUrl(id, base ?? origin) },
     flags.port,
     flags.host,
   ).catch((err: Error) => {
@@ -131,6 +142,7 @@ export function registerPassportServe(program: Command): void {
     .description("serve the recycler's page: each battery's QR link opens its passport, verified in the browser (guide: firmware-ts/PASSPORT-PAGE.md)")
     .requiredOption('--dir <folder>', "folder of passport bundles ('voltrail passport export --out DIR/NAME.cbor', public and/or full tier)")
     .option('--trust <key>', "fleet authority public key the page verifies against (hex; 'p256:HEX' for P-256); repeat for more", parseTrustKey)
+    .option('--crl <file...>', "the fleet's signed revocation lists ('voltrail fleet crl --out FILE'), checked by the page beside the bundle's own; the newest counts")
     .option('--port <n>', 'TCP port', parseNonNegativeInt, 8443)
     .option('--host <address>', 'address to listen on', '0.0.0.0')
     .option('--tls-cert <file>', 'TLS certificate chain (PEM)')

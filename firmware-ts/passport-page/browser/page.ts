@@ -83,7 +83,7 @@ function verifyInWorker(msg: ToWorker): Promise<FromWorker & { kind: 'result' }>
 async function openPassport(batteryId: string): Promise<void> {
   document.title = `Battery passport: ${batteryId}`;
   showVerdict('checking', 'Checking…', `Fetching the passport of ${batteryId}`);
-  const config = (await (await fetch('/api/config')).json()) as { trust: ToWorker['trust'] };
+  const config = (await (await fetch('/api/config')).json()) as { trust: ToWorker['trust']; revocationLists: string[] };
   let token = storedToken();
   let res = await fetch(`/api/passports/${encodeURIComponent(batteryId)}/bundle`, { headers: authHeaders(token) });
   if (res.status === 401 && token) {
@@ -107,7 +107,7 @@ async function openPassport(batteryId: string): Promise<void> {
   showVerdict('checking', 'Checking…', `Verifying ${bytes.byteLength.toLocaleString('en')} bytes in this browser`);
   showProgress('starting', 0, 1);
   try {
-    const { view } = await verifyInWorker({ bytes, trust: config.trust, now: Date.now(), tier });
+    const { view } = await verifyInWorker({ bytes, trust: config.trust, revocationLists: config.revocationLists, now: Date.now(), tier });
     renderPassport(view, fullAvailable);
   } catch (err) {
     showVerdict('fail', 'Not verified', `the passport could not be read: ${(err as Error).message}`);

@@ -63,7 +63,14 @@ export function eventMarks(events: readonly EventEntry[]): Mark[] {
 }
 
 /** Messages between the page and the verification worker. */
-export type ToWorker = { bytes: ArrayBuffer; trust: { publicKey: string; curve: string }[]; now: number; tier: Tier };
+export type ToWorker = {
+  bytes: ArrayBuffer;
+  trust: { publicKey: string; curve: string }[];
+  /** Revocation lists the server's operator holds, hex. */
+  revocationLists: string[];
+  now: number;
+  tier: Tier;
+};
 export type FromWorker =
   | { kind: 'progress'; stage: string; done: number; total: number }
   | { kind: 'result'; view: PassportView }

@@ -12,7 +12,7 @@ import type { FromWorker, ToWorker } from './passport-view.ts';
 const post = (m: FromWorker) => (self as unknown as { postMessage(m: FromWorker): void }).postMessage(m);
 
 function fromHex(s: string): Uint8Array {
-  if (!/^([0-9a-f]{2})+$/i.test(s)) throw new TypeError('trust: a fleet public key must be hex');
+  if (!/^([0-9a-f]{2})+$/i.test(s)) throw new TypeError('the server sent a key or revocation list that is not hex');
   return Uint8Array.from(s.match(/../g)!, (h) => parseInt(h, 16));
 }
 
@@ -27,7 +27,7 @@ function expectedChecks(bytes: Uint8Array): number {
 }
 
 self.onmessage = (e: MessageEvent<ToWorker>) => {
-  const { bytes, trust, now, tier } = e.data;
+  const { bytes, trust, revocationLists, now, tier } = e.data;
   try {
     const data = new Uint8Array(bytes);
     const total = Math.max(1, expectedChecks(data));
@@ -42,7 +42,11 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
         post({ kind: 'progress', stage: 'checking signatures', done: Math.min(done, total), total });
       }
     });
-    const report = verifyPassport(data, { trust: trust.map((a) => ({ publicKey: fromHex(a.publicKey), curve: a.curve as Curve })), now });
+    const report = verifyPassport(data, {
+      trust: trust.map((a) => ({ publicKey: fromHex(a.publicKey), curve: a.curve as Curve })),
+      revocationLists: revocationLists.map(fromHex),
+      now,
+    });
     countVerifications(undefined);
     post({ kind: 'progress', stage: 'done', done: total, total });
     post({ kind: 'result', view: reportToView(report, tier) });

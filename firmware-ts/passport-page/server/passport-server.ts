@@ -38,6 +38,8 @@ export interface PassportServerOptions {
   linkFor: (batteryId: string) => string;
   /** The fleet authority keys the page verifies against. */
   trust: TrustAnchor[];
+  /** Signed revocation lists the operator holds (voltrail fleet crl), given to the page beside the bundle's own: the newest counts. */
+  revocationLists?: Uint8Array[];
   /** Key and certificate (PEM); without them the server speaks plain HTTP. */
   tls?: { key: Buffer; cert: Buffer };
   log?: (entry: RequestLogEntry) => void;
@@ -87,6 +89,7 @@ export function passportHandler(opts: PassportServerOptions): (req: IncomingMess
   const sendJson = (res: ServerResponse, status: number, value: unknown, extra: Record<string, string> = {}) =>
     send(res, status, JSON.stringify(value), 'application/json; charset=utf-8', { 'cache-control': 'no-store', ...extra });
 
+  const revocationLists = (opts.revocationLists ?? []).map((b) => Buffer.from(b).toString('hex'));
   const pathOf = (id: string): string => new URL(opts.linkFor(id)).pathname;
 
   async function batteryAtPath(pathname: string): Promise<IndexedBattery | undefined> {
@@ -160,7 +163,7 @@ export function passportHandler(opts: PassportServerOptions): (req: IncomingMess
       }
       return page(res, undefined);
     }
-    if (p === '/api/config') return sendJson(res, 200, { trust: opts.trust, batteries: opts.index.size });
+    if (p === '/api/config') return sendJson(res, 200, { trust: opts.trust, revocationLists: revocationLists, batteries: opts.index.size });
     if (p === '/api/whoami') {
       const holder = authenticate(req);
       entry.holder = holder?.name;
