@@ -24,6 +24,7 @@ import type { SystemdNotifier } from './watchdog.ts';
 import { readStatus, writeStatus, type RuntimeStatus } from './status-file.ts';
 import { ledgerDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
+import { LifecycleRecorder, SUMMARY_TYPE, type AccountingOptions } from '../passport/lifecycle-recorder.ts';
 
 /** What the runtime needs from a BMS driver (devices/bms drivers have this shape). */
 export interface BmsSource {
@@ -52,6 +53,8 @@ export interface RuntimeOptions {
   onRecord?: (seq: number, snapshot: BatterySnapshot) => void;
   /** Called when a record (telemetry or event) is acknowledged durable. */
   onAck?: (seq: number, type: string) => void;
+  /** Lifecycle accounting (firmware-ts/passport/): signed `lifecycle-summary` records. */
+  accounting?: AccountingOptions;
   /** Started once the driver listens (the simulator), awaited at the end. */
   companion?: (signal: AbortSignal) => Promise<unknown>;
 }
@@ -93,6 +96,7 @@ export async function runRuntime(o: RuntimeOptions): Promise<RuntimeSummary> {
   const recovery = ledger.recovery;
   if (recovery.droppedBytes) log.warn({ droppedBytes: recovery.droppedBytes }, 'ledger: cut a torn, never-acknowledged tail left by an unclean stop');
 
+  const recorder = o.accounting ? await LifecycleRecorder.open(ledgerDir(dataDir), o.accounting, clock.monotonic()) : undefined;
   const detector = new LifecycleDetector(cfg.sampler);
   const clockWatch = new ClockWatch(clock, cfg.health.clockJumpToleranceMs);
   let records = 0;
@@ -143,6 +147,7 @@ export async function runRuntime(o: RuntimeOptions): Promise<RuntimeSummary> {
       return;
     }
     log.info({ event: e.type, severity: e.severity, details: e.details }, `event ${e.type}`);
+    recorder?.noteEvent();
     track(
       ledger.append(e.type, eventBody(e, telemetrySeq), { signed: true }).then(
         (r) => {
@@ -181,9 +186,26 @@ export async function runRuntime(o: RuntimeOptions): Promise<RuntimeSummary> {
     );
   };
 
+  const appendSummary = (l: Ledger) => {
+    // Counted with the events: a summary is a signed event record too.
+    track(l.append(SUMMARY_TYPE, recorder!.take(clock.monotonic()), { signed: true }).then(() => events++, storageFailed));
+  };
+
+  /** Opens the ledger again after a storage failure; the accounts recount its durable events. */
+  const reopenLedger = async () => {
+    const l = await openLedger();
+    try {
+      await recorder?.recount(ledgerDir(dataDir));
+    } catch (err) {
+      await l.close().catch(() => undefined);
+      throw err;
+    }
+    return l;
+  };
+
   const reopen = () => {
     reopening = true;
-    openLedger().then(
+    reopenLedger().then(
       (l) => {
         reopening = false;
         ledger = l;
@@ -303,6 +325,8 @@ export async function runRuntime(o: RuntimeOptions): Promise<RuntimeSummary> {
       // No telemetry until the BMS has been heard: an empty snapshot says nothing.
       if (snap.packVoltageV !== null) {
         lastSnapshot = snap;
+        recorder?.observe(snap);
+        if (ledger && recorder?.due(now)) appendSummary(ledger);
         if (sampler.due(snap, now)) {
           sampler.taken(snap, now);
           appendTelemetry(snap);
@@ -334,6 +358,11 @@ export async function runRuntime(o: RuntimeOptions): Promise<RuntimeSummary> {
     let clean = true;
     if (ledger) {
       try {
+        // The accounts as they stand at shutdown, so the next start restores them.
+        if (recorder?.changed) {
+          await ledger.append(SUMMARY_TYPE, recorder.take(clock.monotonic()), { signed: true });
+          events++;
+        }
         await ledger.close();
       } catch (err) {
         clean = false;

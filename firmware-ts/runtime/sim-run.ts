@@ -17,6 +17,7 @@ import type { SimRig } from '../../sim-hardware/sim-rig.ts';
 import type { ScheduledFault } from '../../sim-hardware/faults.ts';
 import { simConfig, type RuntimeConfig } from './config.ts';
 import { runRuntime } from './runtime.ts';
+import { accountingLimits } from '../passport/lifecycle-accountant.ts';
 import type { RuntimeStatus } from './status-file.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import type { SystemdNotifier } from './watchdog.ts';
@@ -105,6 +106,11 @@ export async function runSim(o: SimRunOptions): Promise<SimRunSummary> {
       onStatus: o.onStatus && ((s) => o.onStatus!(withSim(s))),
       onRecord: o.onRecord && ((seq, snap) => o.onRecord!(seq, snap, rig)),
       onAck: o.onAck,
+      // The simulated pack's rated data stand in for a certificate's; a summary every simulated minute.
+      accounting: {
+        limits: accountingLimits({ chemistry: rig.pack.params.chemistry, capacityAh: rig.pack.nominalAh, nominalV: (rig.pack.n * (rig.pack.params.vMin + rig.pack.params.vMax)) / 2 }),
+        summaryIntervalMs: 60_000,
+      },
       companion: (signal) => (simulating = rig.sim.run({ clock: o.clock, speed: o.speed, signal, tickMs: 20 })),
     });
   } finally {

@@ -168,6 +168,9 @@ async function runBoard(flags: RunFlags, signal: AbortSignal, onStatus: (s: Runt
   const { openBms } = await import('../../runtime/bms-source.ts');
   const bms = await openBms(config.bms, systemClock, config.health.staleMarginFactor);
   const { runRuntime } = await import('../../runtime/runtime.ts');
+  const { accountingFromCertificate } = await import('../../passport/board-accounting.ts');
+  // Lifecycle accounts need the rated data the certificate carries; an uncertified board has none.
+  const accounting = id.certificateFile ? { limits: await accountingFromCertificate(id.certificateFile) } : undefined;
   const { createLogger } = await import('../../runtime/logger.ts');
   try {
     const summary = await runRuntime({
@@ -181,6 +184,7 @@ async function runBoard(flags: RunFlags, signal: AbortSignal, onStatus: (s: Runt
       notifier: new SystemdNotifier(process.env, undefined, { watchdog: config.health.watchdog }),
       durationMs: flags.duration,
       onStatus,
+      accounting,
     });
     if (tty) process.stderr.write('\n');
     if (flags.json) process.stdout.write(JSON.stringify(summary.status) + '\n');
