@@ -16,6 +16,7 @@ import type { PageAssets } from '../../firmware-ts/passport-page/server/page-ass
 import { listen, type RequestLogEntry } from '../../firmware-ts/passport-page/server/passport-server.ts';
 import { batteryIdFromUrl, passportUrl } from '../../ledger/passport/passport-url.ts';
 import { BATTERY, makePageWorld } from '../helpers/passport-page-world.ts';
+import { runCli } from '../helpers/cli.ts';
 
 async function tempDir(t: { teardown(f: () => Promise<void>): void }, prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
@@ -175,4 +176,43 @@ test('the server: tiers by token, content negotiation on the QR link, search, re
 
   t.false(JSON.stringify(logged).includes(token), 'the token is never logged');
   t.true(logged.some((e) => e.holder === 'recycler' && e.tier === 'full'));
+});
+
+test('the CLI: token add/list/revoke, cert, and serve refusing to start without a trust anchor or without TLS', async (t) => {
+  t.timeout(180_000, 'several CLI starts on a loaded machine');
+  const dir = await tempDir(t, 'vt-cli-');
+  const tokens = join(dir, 'state', 'tokens.json');
+  const add = await runCli(['passport', 'token', 'add', 'yard-7', '--tokens', tokens]);
+  t.is(add.code, 0, add.stderr);
+  t.regex(add.stdout.trim(), /^vtp_[A-Za-z0-9_-]{43}$/);
+  t.regex(add.stderr, /shown only now/);
+  const list = await runCli(['passport', 'token', 'list', '--tokens', tokens, '--json']);
+  t.deepEqual((JSON.parse(list.stdout) as { name: string }[]).map((x) => x.name), ['yard-7']);
+  t.false(list.stdout.includes(add.stdout.trim()));
+  const again = await runCli(['passport', 'token', 'add', 'yard-7', '--tokens', tokens]);
+  t.is(again.code, 1);
+  t.regex(again.stderr, /exists already/);
+  t.is((await runCli(['passport', 'token', 'revoke', 'yard-7', '--tokens', tokens])).code, 0);
+  const gone = await runCli(['passport', 'token', 'revoke', 'yard-7', '--tokens', tokens]);
+  t.is(gone.code, 1);
+  t.regex(gone.stderr, /no token named 'yard-7'/);
+
+  const cert = await runCli(['passport', 'cert', '--out', join(dir, 'tls'), '--host', 'bench.lan', '127.0.0.1']);
+  t.is(cert.code, 0, cert.stderr);
+  t.regex(cert.stdout, /made .*cert\.pem.*DNS:bench\.lan, IP:127\.0\.0\.1/);
+  t.is((await stat(join(dir, 'tls', 'key.pem'))).mode & 0o777, 0o600);
+
+  const noTrust = await runCli(['passport', 'serve', '--dir', dir, '--self-signed', join(dir, 'tls')]);
+  t.is(noTrust.code, 2);
+  t.regex(noTrust.stderr, /--trust HEX/);
+  const key = '02' + 'ab'.repeat(32);
+  const noTls = await runCli(['passport', 'serve', '--dir', dir, '--trust', key]);
+  t.is(noTls.code, 2);
+  t.regex(noTls.stderr, /needs HTTPS/);
+  const badKey = await runCli(['passport', 'serve', '--dir', dir, '--trust', 'xyz', '--http']);
+  t.is(badKey.code, 2);
+  t.regex(badKey.stderr, /not a public key/);
+  const noDir = await runCli(['passport', 'serve', '--dir', join(dir, 'nope'), '--trust', key, '--http', '--port', '0']);
+  t.is(noDir.code, 1);
+  t.regex(noDir.stderr, /no such folder/);
 });
