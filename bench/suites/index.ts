@@ -4,7 +4,8 @@ import type { Suite } from '../harness/case.ts';
 import { cbor } from './cbor.ts';
 import { ledgerAppend } from './ledger-append.ts';
 import { ledgerVerify } from './ledger-verify.ts';
+import { passportVerify } from './passport-verify.ts';
 import { runtimeMemory } from './runtime-memory.ts';
 import { signers } from './signers.ts';
 
-export const SUITES: readonly Suite[] = [signers, cbor, ledgerAppend, ledgerVerify, runtimeMemory];
+export const SUITES: readonly Suite[] = [signers, cbor, ledgerAppend, ledgerVerify, passportVerify, runtimeMemory];

@@ -17,6 +17,7 @@ import { registerFleet } from './commands/fleet.ts';
 import { registerProvision } from './commands/provision.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerDoctor } from './commands/doctor.ts';
+import { registerPassport } from './commands/passport.ts';
 import { registerPassportServe } from './commands/passport-serve.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -39,7 +40,8 @@ export function buildProgram(): Command {
   registerProvision(program);
   registerStatus(program);
   registerDoctor(program);
-  // After any other `passport` subcommands: serve/token/cert join that group (or start it).
+  registerPassport(program);
+  // After the other `passport` subcommands: serve/token/cert join that group.
   registerPassportServe(program);
   registerPending(program);
   return program;

@@ -149,6 +149,8 @@ function fromIdentity(err: unknown, where: string): never {
 
 interface KeySpan {
   cert: DeviceCertificate;
+  /** The key alone, for verify1 (made once per key, not per record). */
+  ring: KeyRing;
   kid: string;
   fromSeq: number;
   /** Last record sequence number it signs (Infinity while current). */
@@ -302,7 +304,7 @@ function verifyLog(log: BundleLog, li: number, b: PassportBundle, auth: PublicKe
     }
     if (cert.role !== 'device') fail('wrong-key', where, `the certificate's role is '${cert.role}', not 'device'`);
     if (!b.certificates.some((c) => sameBytes(c, certBytes))) fail('malformed', where, 'its certificate is missing from the bundle\'s certificate list');
-    const span = { cert, kid: hex(cert.deviceKid), fromSeq, toSeq: Infinity };
+    const span: KeySpan = { cert, ring: new KeyRing([cert.device]), kid: hex(cert.deviceKid), fromSeq, toSeq: Infinity };
     spans.push(span);
     board.keys.push(span.kid);
     board.boardId = cert.boardId;
@@ -344,7 +346,7 @@ function verifyLog(log: BundleLog, li: number, b: PassportBundle, auth: PublicKe
     }
     let v;
     try {
-      v = verify1(r.leaf, { keys: new KeyRing([current!.cert.device]).lookup, typ: [TYP.event, TYP.record] });
+      v = verify1(r.leaf, { keys: current!.ring.lookup, typ: [TYP.event, TYP.record] });
     } catch (err) {
       if (err instanceof CoseError && err.reason === 'unknown-kid') fail('uncertified', where, `signed by a key no certificate in this history binds (the certified key here is ${current!.kid.slice(0, 16)}…): a substituted key`);
       return fromIdentity(err, where);
@@ -432,7 +434,7 @@ function verifyLog(log: BundleLog, li: number, b: PassportBundle, auth: PublicKe
     const allowed = spans.filter((s) => s.fromSeq - 1 <= c.size - 1 && c.size - 1 <= s.toSeq);
     let v;
     try {
-      v = verify1(cb, { keys: new KeyRing(allowed.map((s) => s.cert.device)).lookup, typ: TYP.checkpoint });
+      v = verify1(cb, { keys: (kid) => allowed.map((s) => s.ring.lookup(kid)).find((k) => k !== undefined), typ: TYP.checkpoint });
     } catch (err) {
       if (err instanceof CoseError && err.reason === 'unknown-kid') fail('uncertified', where, `signed by a key not certified for this log at tree size ${c.size}: a substituted key`);
       return fromIdentity(err, where);

@@ -4,6 +4,7 @@
 // self-signed bench certificate with openssl. Guide: firmware-ts/PASSPORT-PAGE.md.
 // Registers under the `passport` command group (made here when the group is not there yet).
 import { InvalidArgumentError, type Command } from 'commander';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../errors.ts';
@@ -16,14 +17,31 @@ import { buildPageAssets } from '../../passport-page/server/page-assets.ts';
 import { listen, type RunningServer, type TrustAnchor } from '../../passport-page/server/passport-server.ts';
 import { passportUrl } from '../../../ledger/passport/passport-url.ts';
 import type { Curve } from '../../../ledger/signers/backend.ts';
+import { fleetPublicKey, readFleetFile } from '../../../ledger/identity/fleet-authority.ts';
+import { TRUST_ENV } from './passport.ts';
 
 const DEFAULT_TOKENS = '.voltrail-passport/tokens.json';
 const DEFAULT_TLS_DIR = '.voltrail-passport/tls';
 
-/** `HEX` (secp256k1, the fleet authority's curve) or `p256:HEX`: a fleet authority public key. */
+const KEY = /^(?:(secp256k1|p256|P-256):)?((?:02|03)[0-9a-fA-F]{64}|04[0-9a-fA-F]{128})$/;
+
+/**
+ * A fleet authority public key, as `voltrail passport verify --trust` takes it: hex (secp256k1,
+ * the fleet's curve; `p256:HEX` for P-256), a fleet authority folder, or a file holding the hex.
+ */
 export function parseTrustKey(text: string, previous: TrustAnchor[] = []): TrustAnchor[] {
-  const m = /^(?:(secp256k1|p256|P-256):)?((?:02|03)[0-9a-fA-F]{64}|04[0-9a-fA-F]{128})$/.exec(text.trim());
-  if (!m) throw new InvalidArgumentError(`'${text}' is not a public key: give the fleet authority's key as hex (33 bytes compressed or 65 uncompressed; 'voltrail fleet init' prints it), with 'p256:' before a P-256 key`);
+  const t = text.trim();
+  let m = KEY.exec(t);
+  if (!m && existsSync(t) && statSync(t).isDirectory()) {
+    try {
+      const k = fleetPublicKey(readFleetFile(t));
+      return [...previous, { publicKey: Buffer.from(k.publicKey).toString('hex'), curve: k.curve }];
+    } catch (err) {
+      throw new InvalidArgumentError(`${t}: ${(err as Error).message}`);
+    }
+  }
+  if (!m && existsSync(t) && statSync(t).isFile()) m = KEY.exec(readFileSync(t, 'utf8').slice(0, 4096).trim().split(/\s+/)[0] ?? '');
+  if (!m) throw new InvalidArgumentError(`'${text}' is not a public key: give the fleet authority's key as hex (33 bytes compressed or 65 uncompressed; 'voltrail fleet init' prints it; 'p256:' before a P-256 key), its fleet folder, or a file holding the hex`);
   const curve: Curve = m[1] === 'p256' || m[1] === 'P-256' ? 'P-256' : 'secp256k1';
   return [...previous, { publicKey: m[2]!.toLowerCase(), curve }];
 }
@@ -53,7 +71,9 @@ interface ServeFlags {
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
-  if (!flags.trust?.length) throw new UserError("give the fleet authority key(s) the page verifies against with --trust HEX ('voltrail fleet init' prints it): a passport is never trusted on its own keys", 2);
+  const pinned = (process.env[TRUST_ENV] ?? '').split(',').filter((k) => k.trim() !== '');
+  if (!flags.trust?.length && pinned.length) flags.trust = pinned.reduce<TrustAnchor[]>((acc, k) => parseTrustKey(k, acc), []);
+  if (!flags.trust?.length) throw new UserError(`give the fleet authority key(s) the page verifies against with --trust HEX ('voltrail fleet init' prints it) or pin them in ${TRUST_ENV}: a passport is never trusted on its own keys`, 2);
   const modes = [flags.tlsCert || flags.tlsKey ? 'tls' : '', flags.selfSigned ? 'self' : '', flags.http ? 'http' : ''].filter(Boolean);
   if (modes.length > 1) throw new UserError('choose one of --tls-cert/--tls-key, --self-signed and --http', 2);
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new UserError('--tls-cert and --tls-key go together', 2);
@@ -141,7 +161,7 @@ export function registerPassportServe(program: Command): void {
     .command('serve')
     .description("serve the recycler's page: each battery's QR link opens its passport, verified in the browser (guide: firmware-ts/PASSPORT-PAGE.md)")
     .requiredOption('--dir <folder>', "folder of passport bundles ('voltrail passport export --out DIR/NAME.cbor', public and/or full tier)")
-    .option('--trust <key>', "fleet authority public key the page verifies against (hex; 'p256:HEX' for P-256); repeat for more", parseTrustKey)
+    .option('--trust <key>', `fleet authority public key the page verifies against: hex ('p256:HEX' for P-256), a fleet folder, or a file holding the key; repeat for more (default: ${TRUST_ENV})`, parseTrustKey)
     .option('--crl <file...>', "the fleet's signed revocation lists ('voltrail fleet crl --out FILE'), checked by the page beside the bundle's own; the newest counts")
     .option('--port <n>', 'TCP port', parseNonNegativeInt, 8443)
     .option('--host <address>', 'address to listen on', '0.0.0.0')

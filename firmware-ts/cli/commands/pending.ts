@@ -13,7 +13,6 @@ const PENDING: [name: string, description: string][] = [
   ['fleet', 'fleet authority: init, sign, revoke'],
   ['provision', 'provision this board onto a battery'],
   ['collect', 'fleet collector: receive, verify and store device records over MQTT'],
-  ['passport', 'battery passport: export, verify, show, qr, serve'],
 ];
 
 export function registerPending(program: Command): void {

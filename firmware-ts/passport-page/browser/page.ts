@@ -107,7 +107,7 @@ async function openPassport(batteryId: string): Promise<void> {
   showVerdict('checking', 'Checking…', `Verifying ${bytes.byteLength.toLocaleString('en')} bytes in this browser`);
   showProgress('starting', 0, 1);
   try {
-    const { view } = await verifyInWorker({ bytes, trust: config.trust, revocationLists: config.revocationLists, now: Date.now(), tier });
+    const { view } = await verifyInWorker({ bytes, trust: config.trust, revocationLists: config.revocationLists, tier });
     renderPassport(view, fullAvailable);
   } catch (err) {
     showVerdict('fail', 'Not verified', `the passport could not be read: ${(err as Error).message}`);

@@ -68,7 +68,6 @@ export type ToWorker = {
   trust: { publicKey: string; curve: string }[];
   /** Revocation lists the server's operator holds, hex. */
   revocationLists: string[];
-  now: number;
   tier: Tier;
 };
 export type FromWorker =
