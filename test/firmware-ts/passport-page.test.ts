@@ -174,6 +174,11 @@ test('voltrail passport serve: the QR link opens the public view (green, no usag
   await pub.waitForSelector('#passport[data-tier="full"]', { timeout: 60_000 });
   await pub.waitForSelector('#verdict[data-state="ok"]');
   t.is(await pub.textContent('#verdict-title'), 'Verified');
+  const browserMs = Number(await pub.getAttribute('#passport', 'data-verify-ms'));
+  const t0 = performance.now();
+  t.true(verifyPassport(world.full, { trust: world.fleet.publicKey }).ok);
+  const nodeMs = performance.now() - t0;
+  t.log(`verifying the ${(world.full.length / 1024).toFixed(0)} KiB full bundle: browser worker (noble) ${browserMs.toFixed(0)} ms, Node (OpenSSL verify) ${nodeMs.toFixed(0)} ms: ratio ${(browserMs / nodeMs).toFixed(1)}`);
   const progress = await pub.evaluate(() => (window as unknown as { progressSeen: string[] }).progressSeen);
   const pcts = progress.map((p) => /checking signatures (\d+) %/.exec(p)?.[1]).filter((p) => p !== undefined).map(Number);
   t.true(pcts.some((p) => p > 0 && p < 100), `progress was shown while verifying: ${progress.join(' | ')}`);
@@ -240,6 +245,20 @@ function tamperings(crl: Uint8Array): { kind: string; code: PassportFailureCode;
         l.checkpoints.pop();
         l.consistency.pop();
         l.witnesses = [];
+      }),
+    },
+    {
+      kind: 'altered inclusion proof',
+      code: 'bad-inclusion',
+      bytes: edit((b) => {
+        b.logs[0]!.records[1]!.path[0]![0]! ^= 0x01;
+      }),
+    },
+    {
+      kind: 'altered consistency proof between checkpoints',
+      code: 'bad-consistency',
+      bytes: edit((b) => {
+        b.logs[0]!.consistency[0]![0]![0]! ^= 0x01;
       }),
     },
     {
