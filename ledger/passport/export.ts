@@ -43,10 +43,14 @@ export interface ExportResult {
 
 const DAY = 86_400_000;
 const PERIOD_DAYS = 30;
+/** Checkpoints a later witness entry can still be matched to (days of them at one a minute). */
+const RECENT_CHECKPOINTS = 4096;
 
 interface KeptCheckpoint {
   bytes: Uint8Array;
   hash: Uint8Array;
+  /** The hash in hex, to match witness statements. */
+  hashHex: string;
   size: number;
   time: number;
   witnesses: Uint8Array[];
@@ -104,18 +108,21 @@ async function scanLog(dir: string, certificates: Uint8Array[], recentDays: numb
           if (rec.type === EVENT_PROVISIONED || rec.type === EVENT_KEY_ROTATED) certificates.push(detailBytes(eventDetails(rec.body, `record ${index}`), 'certificate', `record ${index}`));
         } else if (e.kind === EntryKind.checkpoint) {
           const c = decodeCheckpoint(peekSign1Payload(e.payload), `${dir}: checkpoint at entry ${e.index}`);
-          const kept: KeptCheckpoint = { bytes: Uint8Array.from(e.payload), hash: sha256(e.payload), size: c.size, time: c.time, witnesses: [] };
+          const hash = sha256(e.payload);
+          const kept: KeptCheckpoint = { bytes: Uint8Array.from(e.payload), hash, hashHex: key(hash), size: c.size, time: c.time, witnesses: [] };
           checkpoints++;
           final = kept;
           recent.push(kept);
-          if (recent.length > 64) recent.shift();
+          if (recent.length > RECENT_CHECKPOINTS) recent.shift();
           const day = Math.floor(c.time / DAY);
           if (!checkpointByDay.has(day)) checkpointByDay.set(day, kept);
         } else if (e.kind === EntryKind.witness) {
           const st = decodeCbor(peekSign1Payload(e.payload), { maxDepth: 4 });
           const h = st instanceof Map ? st.get(1) : undefined;
           if (!(h instanceof Uint8Array)) continue;
-          const cp = recent.find((c) => key(c.hash) === key(h));
+          const hk = key(h);
+          let cp: KeptCheckpoint | undefined;
+          for (let i = recent.length - 1; i >= 0 && !cp; i--) if (recent[i]!.hashHex === hk) cp = recent[i];
           if (!cp) continue;
           cp.witnesses.push(Uint8Array.from(e.payload));
           const day = Math.floor(cp.time / DAY);

@@ -26,7 +26,7 @@ export function passportJson(r: PassportReport, view: 'public' | 'full' = r.tier
       batteryIdentifier: r.batteryId,
       batteryStatus: status?.status ?? 'original',
       ...(status ? { statusLastUpdate: new Date(status.time).toISOString(), statusSignedBy: status.signer } : {}),
-      ...(status?.predecessor ? { predecessorBatteryIdentifier: status.predecessor.batteryId } : {}),
+      ...(status?.predecessor ? { predecessorBatteryIdentifier: status.predecessor.batteryId, predecessorVerified: r.predecessor !== undefined } : {}),
       ...(status?.successor ? { successorBatteryIdentifier: status.successor } : {}),
     },
     generalProductInformation: b
@@ -60,6 +60,6 @@ export function passportJson(r: PassportReport, view: 'public' | 'full' = r.tier
     ...(s.summary.quantities.stateOfCertifiedEnergy ? { stateOfCertifiedEnergy: s.summary.quantities.stateOfCertifiedEnergy.value } : {}),
     ...(s.summary.quantities.numberOfFullCycles ? { numberOfFullCycles: s.summary.quantities.numberOfFullCycles.value } : {}),
   }));
-  out.boards = r.boards.map((x) => ({ boardId: x.boardId, records: x.records, treeSize: x.size, checkpoints: x.checkpoints, witnessed: x.witnessed, ...(x.lastWitnessTime ? { lastWitnessed: new Date(x.lastWitnessTime).toISOString() } : {}) }));
+  out.boards = r.boards.map((x) => ({ boardId: x.boardId, records: x.records, treeSize: x.size, finalCheckpointHash: x.finalCheckpointHash, checkpoints: x.checkpoints, witnessed: x.witnessed, ...(x.lastWitnessTime ? { lastWitnessed: new Date(x.lastWitnessTime).toISOString() } : {}) }));
   return out;
 }

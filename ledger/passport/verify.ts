@@ -102,6 +102,8 @@ export interface BoardReport {
   witnessed: number;
   /** Newest time a witness vouched for this log. */
   lastWitnessTime?: number;
+  /** SHA-256 (hex) of the final checkpoint: what a repurposed battery's status links to. */
+  finalCheckpointHash: string;
 }
 
 export interface PassportReport {
@@ -117,6 +119,8 @@ export interface PassportReport {
   /** Every summary in the bundle, oldest first (the state-of-health history). */
   summaries: SummaryPoint[];
   revocationListNumber?: number;
+  /** The old battery's passport, when one was given and a status statement links to it. */
+  predecessor?: { batteryId: string; checkpointHash: string };
 }
 
 export interface VerifyPassportOptions {
@@ -126,6 +130,8 @@ export interface VerifyPassportOptions {
   revocationLists?: readonly Uint8Array[];
   /** Witness countersignatures obtained out of band (e.g. from the fleet collector), each with the checkpoint it countersigns. */
   witnesses?: readonly { countersignature: Uint8Array; checkpoint: Uint8Array }[];
+  /** The old battery's full passport: a status statement's predecessor link is checked against it. */
+  predecessor?: Uint8Array;
   /** Check certificate validity of the public tier at this time (ms); default: not checked. */
   now?: number;
 }
@@ -241,6 +247,19 @@ function verifyInto(bytes: Uint8Array, opts: VerifyPassportOptions, report: Pass
     report.statuses.push(v);
   });
 
+  const linked = report.statuses.find((x) => x.predecessor);
+  if (opts.predecessor) {
+    if (!linked) fail('bad-link', 'status statements (7)', 'a predecessor passport was given, but no status statement names one');
+    const old = verifyPassport(opts.predecessor, { trust: auth, revocationLists: opts.revocationLists });
+    if (!old.ok) fail('bad-link', 'predecessor passport', `the old battery's passport does not verify: ${old.failure!.code} at ${old.failure!.where}: ${old.failure!.message}`);
+    const p = linked!.predecessor!;
+    if (old.batteryId !== p.batteryId) fail('bad-link', 'predecessor passport', `is the passport of ${old.batteryId}; the status statement names ${p.batteryId}`);
+    const lastBoard = old.boards[old.boards.length - 1];
+    if (!lastBoard) fail('bad-link', 'predecessor passport', 'is a public-tier passport: the link is to its history, give the full one');
+    if (lastBoard!.finalCheckpointHash !== hex(p.checkpointHash)) fail('bad-link', 'predecessor passport', `its final checkpoint (${lastBoard!.finalCheckpointHash.slice(0, 16)}…) is not the one the status statement links to (${hex(p.checkpointHash).slice(0, 16)}…)`);
+    report.predecessor = { batteryId: p.batteryId, checkpointHash: hex(p.checkpointHash) };
+  }
+
   if (b.tier === 'public') {
     if (b.logs.length) fail('malformed', 'logs (8)', 'a public-tier passport must hold no usage history');
     return;
@@ -273,7 +292,7 @@ function verifyLog(log: BundleLog, li: number, b: PassportBundle, auth: PublicKe
   const lw = `log ${li}`;
   if (log.checkpoints.length === 0) fail('truncated', lw, 'no signed checkpoint: nothing in this log is covered by a signature');
   if (log.consistency.length !== log.checkpoints.length - 1) fail('malformed', lw, `${log.checkpoints.length} checkpoints need ${log.checkpoints.length - 1} consistency proofs, the bundle has ${log.consistency.length}`);
-  const board: BoardReport = { boardId: '', keys: [], records: log.records.length, size: 0, checkpoints: log.checkpoints.length, witnessed: 0 };
+  const board: BoardReport = { boardId: '', keys: [], records: log.records.length, size: 0, checkpoints: log.checkpoints.length, witnessed: 0, finalCheckpointHash: '' };
   const spans: KeySpan[] = [];
   let link: LogResult['link'];
   const finalBytes = log.checkpoints[log.checkpoints.length - 1]!;
@@ -454,6 +473,7 @@ function verifyLog(log: BundleLog, li: number, b: PassportBundle, auth: PublicKe
   const fc = decoded[decoded.length - 1]!;
   board.size = fc.size;
   board.time = fc.time;
+  board.finalCheckpointHash = hex(sha256(finalBytes));
 
   // Witnesses: the bundle's must each vouch for a checkpoint of the chain; one (the bundle's, or
   // given out of band with its checkpoint) of a larger tree of this log shows that the bundle is

@@ -39,9 +39,9 @@ export async function makeFleet(root: string, name: string): Promise<FleetAuthor
 }
 
 /** Provisions a board for BATTERY under `fleet` at the clock's time. */
-export async function provisionBoard(clock: ManualClock, fleet: FleetAuthority, dataDir: string, boardId = 'pi-a'): Promise<PrivateKey> {
+export async function provisionBoard(clock: ManualClock, fleet: FleetAuthority, dataDir: string, boardId = 'pi-a', batteryId = BATTERY): Promise<PrivateKey> {
   const { key, file } = await ensureDeviceKey(dataDir, PASS, quiet);
-  const req = certificateRequest(key, BATTERY, boardId, DATA, clock.now());
+  const req = certificateRequest(key, batteryId, boardId, DATA, clock.now());
   const { certificate } = await fleet.sign(req, { now: clock.now() });
   await installCertificate({ dataDir, key, keyFile: file, certificate, fleetKey: fleet.publicKey, clock, progress: quiet });
   return key;

@@ -94,6 +94,7 @@ function describe(r: PassportReport, file: string): string {
   lines.push(`status   ${st ? `${st.status} since ${day(st.time)} (signed by ${st.signer})${st.predecessor ? `, successor of ${st.predecessor.batteryId}` : ''}` : 'original'}`);
   for (const [i, x] of r.boards.entries()) {
     lines.push(`board ${i}  ${x.boardId}: ${x.size} records up to ${day(x.time)}, ${x.checkpoints} checkpoints in the bundle, ${x.witnessed} witnessed${x.lastWitnessTime ? ` (last ${day(x.lastWitnessTime)})` : ''}`);
+    lines.push(`         final checkpoint sha256 ${x.finalCheckpointHash}`);
   }
   const last = r.summaries[r.summaries.length - 1];
   if (last) {
@@ -151,11 +152,13 @@ export function registerPassport(program: Command): void {
     .description('verify a passport offline against the pinned fleet authority key; exit 0 only when everything verifies')
     .option('--trust <key...>', `fleet authority public key (hex), fleet folder, or key file (default: ${TRUST_ENV})`)
     .option('--crl <file...>', 'revocation lists you hold (the newest of these and the bundle\'s counts)')
+    .option('--predecessor <file>', "a repurposed battery: the old battery's full passport, which its status statement must link to")
     .option('--json', 'print the report as JSON (Battery Pass attribute names)')
-    .action(async (file: string, o: { trust?: string[]; crl?: string[]; json?: boolean }) => {
+    .action(async (file: string, o: { trust?: string[]; crl?: string[]; predecessor?: string; json?: boolean }) => {
       const trust = anchors(o.trust);
       const crls = await Promise.all((o.crl ?? []).map((f) => readBytes(f, 'revocation list')));
-      const r = verifyPassport(await readBytes(file, 'passport'), { trust, revocationLists: crls });
+      const predecessor = o.predecessor ? await readBytes(o.predecessor, 'predecessor passport') : undefined;
+      const r = verifyPassport(await readBytes(file, 'passport'), { trust, revocationLists: crls, ...(predecessor ? { predecessor } : {}) });
       process.stdout.write(o.json ? JSON.stringify(passportJson(r), null, 2) + '\n' : r.ok ? `VALID    ${resolve(file)}\nbattery  ${r.batteryId} (${r.tier} tier)\n` : `INVALID  ${resolve(file)}\n  ${r.failure!.code} at ${r.failure!.where}: ${r.failure!.message}\n`);
       process.exitCode = r.ok ? 0 : 1;
     });

@@ -99,7 +99,7 @@ test('reordered records are refused', (t) => {
   t.regex(r.failure!.where, /record 3/);
 });
 
-test('rolled-back history: an older export is refused once a witness has seen more', async (t) => {
+test.serial('rolled-back history: an older export is refused once a witness has seen more', async (t) => {
   // The seller shows a passport exported two days ago; the verifier holds the collector's
   // newest countersignature (out of band), of a larger tree.
   const { cp, mkdtemp: mk } = await import('node:fs/promises');
@@ -147,4 +147,28 @@ test('a flipped byte anywhere is detected', (t) => {
     t.false(r.ok, `byte ${pos} flipped was not detected`);
     t.truthy(r.failure?.code && r.failure.where, `byte ${pos}`);
   }
+});
+
+test.serial('a repurposed battery links to the old passport: checked when the old one is given', async (t) => {
+  const { provisionBoard, runBoard } = await import('../../helpers/passport-world.ts');
+  const { join } = await import('node:path');
+  const { sha256 } = await import('../../../ledger/log/merkle.ts');
+  const NEW = 'urn:voltrail:battery:ACME:PK-0001-R1';
+  const board = join(world.root, 'second-life');
+  const key = await provisionBoard(world.clock, world.fleet, board, 'pi-2nd', NEW);
+  await runBoard({ ...world, board, key, countersigned: [] }, 1, { events: 1, efc: 0 });
+  const old = decodeBundle(full);
+  const finalOld = old.logs[0]!.checkpoints[old.logs[0]!.checkpoints.length - 1]!;
+  const status = await world.fleet.signStatement({ batteryId: NEW, status: 'repurposed', time: world.clock.now(), predecessor: { batteryId: old.batteryId, checkpointHash: sha256(finalOld) } });
+  const bytes = encodeBundle((await exportPassport({ ledgers: [ledgerDir(board)], tier: 'full', statuses: [status] })).bundle);
+  const alone = verifyPassport(bytes, trust());
+  t.true(alone.ok, alone.failure?.message);
+  t.is(alone.statuses[0]!.predecessor?.batteryId, old.batteryId);
+  const linked = verifyPassport(bytes, { ...trust(), predecessor: full });
+  t.true(linked.ok, linked.failure?.message);
+  t.is(linked.predecessor?.batteryId, old.batteryId);
+  // Another passport (here: the new battery's own) given as the predecessor does not match.
+  const wrong = verifyPassport(bytes, { ...trust(), predecessor: bytes });
+  t.false(wrong.ok);
+  t.is(wrong.failure?.code, 'bad-link');
 });
