@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs, idempotently: Debian packages (independent
 # implementations to cross-check against, socat for pseudo-terminals, a real MQTT broker,
-# headless Chromium, libsecp256k1 for the native signer and the benchmark's reference) and
+# headless Chromium and a QR decoder (zbarimg) for the page tests, openssl for bench TLS
+# certificates, libsecp256k1 for the native signer and the benchmark's reference) and
 # the npm packages from the lockfile. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,8 @@ DEB_PACKAGES=(
   chromium
   pkg-config
   libxml2-utils
+  openssl
+  zbar-tools
 )
 
 missing=()

@@ -30,7 +30,17 @@ const GROUPS: [name: string, load: () => Promise<Register>][] = [
   ['doctor', async () => (await import('./commands/doctor.ts')).registerDoctor],
   ['collect', async () => (await import('./commands/collect.ts')).registerCollect],
   ['hil', async () => (await import('./commands/hil.ts')).registerHil],
-  ['passport', async () => (await import('./commands/passport.ts')).registerPassport],
+  [
+    'passport',
+    async () => {
+      const [passport, serve] = await Promise.all([import('./commands/passport.ts'), import('./commands/passport-serve.ts')]);
+      // serve/token/cert join the `passport` group made by registerPassport.
+      return (program) => {
+        passport.registerPassport(program);
+        serve.registerPassportServe(program);
+      };
+    },
+  ],
 ];
 
 /** The command word of `argv` (node, script, then arguments), if any: the first non-option. */
@@ -58,8 +68,12 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
 
 export async function main(argv: string[]): Promise<number> {
   const program = await buildProgram(argv);
-  program.exitOverride();
-  for (const cmd of program.commands) cmd.exitOverride();
+  // Every level (e.g. `passport token add`), so a bad option value exits 2 like any usage error.
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
