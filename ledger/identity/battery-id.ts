@@ -1,11 +1,13 @@
 // The battery's unique identifier as a URN (EU Battery Regulation 2023/1542 Art. 77: the passport
 // carries a unique identifier, and the battery's QR code leads to it). Form, as in
 // ledger/cddl/device-cert.cddl:  urn:voltrail:battery:<manufacturer-id>:<serial>
-// where each part is 1..24 characters of [A-Za-z0-9._-]; the whole is at most 64 characters
+// where each part is 1..24 characters of [A-Za-z0-9._-], not only dots; the whole is at most 64 characters
 // (common.cddl battery-id). Case is kept: "ACME" and "acme" are different manufacturers.
 
 export const BATTERY_URN_PREFIX = 'urn:voltrail:battery:';
-const PART = /^[A-Za-z0-9._-]{1,24}$/;
+// At least one letter, digit, '_' or '-': a part of only dots would be a dot segment in the
+// passport URL (passport/passport-url.ts) and resolve to another path.
+const PART = /^(?!\.+$)[A-Za-z0-9._-]{1,24}$/;
 
 export interface BatteryUrn {
   urn: string;
@@ -23,7 +25,7 @@ export function parseBatteryId(text: string, field = 'battery id'): BatteryUrn {
   const parts = rest.split(':');
   if (parts.length !== 2 || !PART.test(parts[0]!) || !PART.test(parts[1]!)) {
     throw new RangeError(
-      `${field}: '${text}' is not ${BATTERY_URN_PREFIX}<manufacturer-id>:<serial> (or <manufacturer-id>:<serial>), each part 1-24 characters of letters, digits, '.', '_' or '-'`,
+      `${field}: '${text}' is not ${BATTERY_URN_PREFIX}<manufacturer-id>:<serial> (or <manufacturer-id>:<serial>), each part 1-24 characters of letters, digits, '.', '_' or '-', not only dots`,
     );
   }
   const urn = `${BATTERY_URN_PREFIX}${parts[0]}:${parts[1]}`;

@@ -237,6 +237,9 @@ test('battery ids: URN form', (t) => {
   t.is(parseBatteryId(BATTERY).serial, 'PK-0001');
   t.throws(() => parseBatteryId('urn:voltrail:battery:ACME'), { instanceOf: RangeError });
   t.throws(() => parseBatteryId('ACME:PK 1'), { instanceOf: RangeError });
+  // A part of only dots would be a dot segment in the passport URL and resolve elsewhere.
+  t.throws(() => parseBatteryId('ACME:..'), { instanceOf: RangeError, message: /not only dots/ });
+  t.is(parseBatteryId('ACME:1.2').serial, '1.2');
 });
 
 test('python3-cryptography verifies a device certificate signature with the fleet public key', async (t) => {
