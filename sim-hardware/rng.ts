@@ -2,7 +2,8 @@
 // public domain), with Box-Muller for normal deviates. Chosen because it is tiny, fast, passes
 // the usual statistical batteries for this use (noise and spread, not cryptography) and gives the
 // same sequence on every platform for a given seed, which is what makes runs reproducible.
-// Never use it for keys or nonces.
+// Never use it for keys or nonces. The generator itself is hal/seeded-random.ts.
+import { mulberry32 } from '../hal/seeded-random.ts';
 
 export class Rng {
   #state: number;
@@ -15,10 +16,9 @@ export class Rng {
 
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const r = mulberry32(this.#state);
+    this.#state = r.state;
+    return r.value;
   }
 
   /** Normal deviate with the given mean and standard deviation (Box-Muller, polar pair cached). */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { VOLTRAIL, runCli } from '../helpers/cli.ts';
-import { seededRandom } from '../helpers/crash-storage.ts';
+import { seededRandom } from '../../hal/seeded-random.ts';
 
 /** Starts a simulated run, kills it with SIGKILL after `afterRecords` durable records, returns the last count it printed. */
 function runAndKill(dataDir: string, afterRecords: number, mode: string): Promise<number> {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SegmentLog, LedgerWriteError } from '../../ledger/log/segment-log.ts';
 import { EntryKind, LedgerFormatError } from '../../ledger/log/frame.ts';
-import { CrashStorage, seededRandom } from '../helpers/crash-storage.ts';
+import { seededRandom } from '../../hal/seeded-random.ts';
+import { CrashStorage } from '../helpers/crash-storage.ts';
 
 const payload = (i: number, len = 20 + (i % 50)) => {
   const b = Buffer.alloc(len);

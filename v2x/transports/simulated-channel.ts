@@ -6,6 +6,7 @@
 // on a ManualClock deliveries happen exactly when the test advances it; randomness from a
 // seeded generator, so a run can be repeated.
 import type { Clock } from '../../hal/clock.ts';
+import { seededRandom } from '../../hal/seeded-random.ts';
 import { airtimeMs, WINDOW_MS } from '../reception/channel-busy-ratio.ts';
 import type { Frame, V2xTransport } from './transport.ts';
 
@@ -23,17 +24,6 @@ export interface SimulatedChannelOptions {
   seed?: number;
 }
 
-/** mulberry32: a small, fast, seedable generator (uniform 0..1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Endpoint implements V2xTransport {
   readonly name: string;
