@@ -21,6 +21,14 @@ function note(message) {
   process.stdout.write(`voltrail native: ${message}\n`);
 }
 
+// Whether a C compiler runs at all: without one, neither addon is tried.
+function probeCompiler() {
+  const cc = process.env.CC || 'cc';
+  const r = spawnSync(cc, ['-x', 'c', '-', '-o', '/dev/null'], { input: 'int main(void){return 0;}\n', encoding: 'utf8' });
+  if (r.error || r.status !== 0) return `no C compiler (${cc}) found`;
+  return undefined;
+}
+
 // A compiler that can include secp256k1.h and link -lsecp256k1: the one probe that answers
 // "compiler present", "header present" and "library present" together.
 function probeLibrary() {
@@ -69,7 +77,10 @@ function build(dir, file, what, fallback) {
 
 // The Merkle hasher needs only a C compiler; the signer also needs libsecp256k1.
 let failed = false;
-if (!nodeGyp) {
+const noCompiler = probeCompiler();
+if (noCompiler) {
+  note(`not built: ${noCompiler}; using the pure-JavaScript signer and node:crypto for Merkle hashes.`);
+} else if (!nodeGyp) {
   note('not built: node-gyp not found; using node:crypto for Merkle hashes and the pure-JavaScript signer.');
 } else {
   const [m, mf] = build(merkleDir, 'voltrail_merkle.node', 'native Merkle hasher', 'hashing leaves with node:crypto');

@@ -19,10 +19,10 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string }> {
   });
 }
 
-test('without a C compiler the native signer is skipped with one line and exit 0, also with --strict (nothing was tried)', async (t) => {
+test('without a C compiler the native addons are skipped with one line and exit 0, also with --strict (nothing was tried)', async (t) => {
   const install = await run([]);
   t.is(install.code, 0);
-  t.is(install.stdout, 'voltrail native signer: not built: no C compiler (/nonexistent/cc) found; using the pure-JavaScript signer.\n');
+  t.is(install.stdout, 'voltrail native: not built: no C compiler (/nonexistent/cc) found; using the pure-JavaScript signer and node:crypto for Merkle hashes.\n');
   const strict = await run(['--strict']);
   t.is(strict.code, 0);
   t.regex(strict.stdout, /no C compiler/);
