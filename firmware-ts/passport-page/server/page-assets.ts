@@ -34,7 +34,7 @@ const NODE_SHIMS: Record<string, string> = {
   buffer: 'buffer.ts',
 };
 
-/** Swaps Node built-ins (and the OpenSSL verify backend) for the browser modules in browser/shims/. */
+/** Swaps Node built-ins (and the OpenSSL verify backend and the native Merkle hasher) for the browser modules in browser/shims/. */
 function browserShims(shimmed: PageAssets['shimmed']): Plugin {
   const shim = (name: string) => fileURLToPath(new URL(name, SHIMS));
   return {
@@ -53,6 +53,10 @@ function browserShims(shimmed: PageAssets['shimmed']): Plugin {
       b.onResolve({ filter: /signers\/openssl-verify\.ts$/ }, (args) => {
         shimmed.push({ module: args.path, importer: relative(ROOT, args.importer), shim: 'openssl-verify.ts' });
         return { path: shim('openssl-verify.ts') };
+      });
+      b.onResolve({ filter: /(^|\/)native-merkle\.ts$/ }, (args) => {
+        shimmed.push({ module: args.path, importer: relative(ROOT, args.importer), shim: 'native-merkle.ts' });
+        return { path: shim('native-merkle.ts') };
       });
     },
   };
