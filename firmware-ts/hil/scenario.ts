@@ -26,6 +26,7 @@ export const PROTECTION_NAMES = [
   'underTemperature',
   'chargeOverTemperature',
   'chargeUnderTemperature',
+  'contactorFault',
 ] as const;
 export type ProtectionName = (typeof PROTECTION_NAMES)[number];
 
