@@ -21,6 +21,7 @@ const PARAMS: Record<Fault['kind'], readonly string[]> = {
   serialNoise: ['byteErrorRate'],
   serialDisconnect: [],
   clockJump: ['ms'],
+  contactorWeld: [],
   powerLoss: [],
   insulationFault: ['ohms'],
   canFrameLoss: ['probability'],

@@ -1,8 +1,9 @@
 // Fault injection: faults scheduled at a simulated time or on a trigger (a predicate over the
 // simulation), optionally for a duration after which they clear. Each fault acts where it would
 // act on real hardware: on the plant (a cell's charge, heat, an internal short, the ambient), on
-// the BMS's sensors (drift, offset, stuck, open wire), on the board (power loss, a wall-clock
-// jump), or on a protocol face (serial noise and disconnects; CAN loss, corruption and bus-off).
+// the BMS's sensors (drift, offset, stuck, open wire), on the board (power loss, a welded
+// contactor, a wall-clock jump), or on a protocol face (serial noise and disconnects; CAN loss,
+// corruption and bus-off).
 //
 // CAN hooks: a CAN face (added with the CAN HAL) reads `injector.can` before each frame it sends:
 // drop the frame with probability `frameLossProbability`, flip one random data bit with
@@ -40,6 +41,9 @@ export type Fault =
   | { kind: 'serialDisconnect' }
   /** The board's wall clock jumps by ms (monotonic time does not). */
   | { kind: 'clockJump'; ms: number }
+  /** The contactor's contacts weld: current keeps flowing when the BMS opens it, and its
+   * auxiliary contact reads closed (the BMS's contactorFault). Clearing it frees the contacts. */
+  | { kind: 'contactorWeld' }
   /** The BMS board loses its supply. */
   | { kind: 'powerLoss' }
   /** The pack's insulation to chassis drops to `ohms` (a wet connector, damaged cable sheath):
@@ -235,6 +239,11 @@ export class FaultInjector implements SimDevice {
         if (!this.clock) throw new TypeError('fault clockJump: this injector was made without a clock; pass {clock} (a ManualClock or OffsetClock)');
         this.clock.jumpWall(f.ms);
         return none;
+      case 'contactorWeld': {
+        const bms = this.#needBms(f.kind);
+        bms.contactorWelded = true;
+        return () => void (bms.contactorWelded = false);
+      }
       case 'powerLoss': {
         const bms = this.#needBms(f.kind);
         bms.setPowered(false);

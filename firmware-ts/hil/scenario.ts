@@ -26,6 +26,7 @@ export const PROTECTION_NAMES = [
   'underTemperature',
   'chargeOverTemperature',
   'chargeUnderTemperature',
+  'contactorFault',
 ] as const;
 export type ProtectionName = (typeof PROTECTION_NAMES)[number];
 
@@ -141,8 +142,9 @@ export const scenarioSchema = z.strictObject({
       bms: z
         .strictObject({
           /** The simulated BMS's protocol face (sim): the voltrail message set, or a foxBMS 2
-           * master (needs foxbms.dbc in the runner's DBC folder); on a bench the BMS options decide. */
-          profile: z.enum(['voltrail', 'foxbms']).default('voltrail'),
+           * master (needs foxbms.dbc in the runner's DBC folder), or a JBD or Daly UART BMS on a
+           * pty (run in real time: uart-sim-target.ts); on a bench the BMS options decide. */
+          profile: z.enum(['voltrail', 'foxbms', 'jbd', 'daly']).default('voltrail'),
           /** A Bender iso165C insulation monitor on the BMS's CAN bus (foxbms; needs iso165_IMD.dbc). */
           imd: z.boolean().default(false),
           protections: z.partialRecord(z.enum(PROTECTION_NAMES), protectionTune).default({}),

@@ -27,6 +27,7 @@ import { silentLogger } from '../runtime/logger.ts';
 import type { Scenario, Stimulus } from './scenario.ts';
 import { readRecording, verifyRecording, type Recording } from './recording.ts';
 import { parseSwitchOff, switchOffConfig, switchOffDriver } from './switch-off.ts';
+import { runOnUartSim } from './uart-sim-target.ts';
 
 export interface TargetOptions {
   /** A fresh folder for this run's ledger (simulator data folder: throwaway key). */
@@ -68,6 +69,7 @@ function faultText(f: string | { kind: string; [k: string]: unknown }): string {
 }
 
 export async function runOnSim(s: Scenario, o: TargetOptions): Promise<Recording> {
+  if (s.setup.bms.profile === 'jbd' || s.setup.bms.profile === 'daly') return runOnUartSim(s, o);
   const off = parseSwitchOff([...(o.switchOff ?? [])]);
   const [{ startSimRig }, { parseFaultSpec }, { parseProfile }, { SimulatedScpiInstrument }, { serveScpiTcp }, { InstrumentLoad }] = await Promise.all([
     import('../../sim-hardware/sim-rig.ts'),

@@ -18,7 +18,8 @@ export type ProtectionName =
   | 'underTemperature'
   | 'chargeOverTemperature'
   | 'chargeUnderTemperature'
-  | 'sensorFailure';
+  | 'sensorFailure'
+  | 'contactorFault';
 
 export interface ProtectionLimit {
   /** Trip when the watched value is beyond this (above for 'high', below for 'low'). */
@@ -53,6 +54,9 @@ export interface ProtectionConfig {
   chargeOverTemperature: ProtectionLimit;
   /** Coldest sensor while charging, degC (lithium plating below freezing). */
   chargeUnderTemperature: ProtectionLimit;
+  /** Contactor feedback: 1 while the auxiliary contact says closed although the BMS commands it
+   * open (welded contacts), else 0. Latched: a welded contactor needs a technician. */
+  contactorFault: ProtectionLimit;
 }
 
 const lim = (trip: number, release: number, tripDelayS: number, releaseDelayS: number): ProtectionLimit => ({ trip, release, tripDelayS, releaseDelayS });
@@ -70,6 +74,8 @@ export function defaultProtections(chemistry: Chemistry, capacityAh: number, cel
     underTemperature: lim(-20, -15, 2, 10),
     chargeOverTemperature: lim(45, 40, 2, 10),
     chargeUnderTemperature: lim(0, 3, 2, 10),
+    // Debounces the auxiliary contact (its bounce and the armature's travel, tens of ms).
+    contactorFault: lim(0.5, 0.5, 0.2, Infinity),
   };
   const [ov, ovRel, uv, uvRel] = chemistry === 'lfp' ? [3.65, 3.4, 2.5, 2.9] : [4.25, 4.15, 2.8, 3.1];
   return {

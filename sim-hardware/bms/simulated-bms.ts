@@ -112,6 +112,10 @@ export class SimulatedBms implements SimDevice {
   /** False while the board has no power: no samples, no answers, contactor open. */
   #powered = true;
   contactorClosed = true;
+  /** Welded contacts (the contactorWeld fault): the current path stays closed whatever the BMS
+   * commands, and the auxiliary contact reports closed, so the BMS raises contactorFault once
+   * it commands the contactor open. */
+  contactorWelded = false;
   /** Ah discharged as the BMS counted it (for the cycle counter). */
   dischargedAh = 0;
   readonly #initialCycles: number;
@@ -149,6 +153,7 @@ export class SimulatedBms implements SimDevice {
       new Protection('underTemperature', lim.underTemperature, false),
       new Protection('chargeOverTemperature', lim.chargeOverTemperature, true),
       new Protection('chargeUnderTemperature', lim.chargeUnderTemperature, false),
+      new Protection('contactorFault', lim.contactorFault, true),
     ];
     this.#last = this.#sample(0);
     const meanCell = this.#last.cellVoltageV.reduce((a, b) => a + b, 0) / n;
@@ -200,7 +205,7 @@ export class SimulatedBms implements SimDevice {
   }
 
   conducts(): boolean {
-    return this.#powered && this.contactorClosed;
+    return this.contactorWelded || (this.#powered && this.contactorClosed);
   }
 
   afterStep(dtS: number, sim: Simulation): void {
@@ -233,6 +238,8 @@ export class SimulatedBms implements SimDevice {
     const minT = Math.min(...r.temperatureC);
     const i = r.currentA;
     const charging = i < -0.01 * this.pack.nominalAh;
+    // Feedback mismatch: commanded open (since the last sample) but the aux contact reads closed.
+    const feedbackMismatch = !this.contactorClosed && this.contactorWelded ? 1 : 0;
 
     this.estimator.update(i, dtS, sumV / n, maxV);
     if (i > 0) this.dischargedAh += (i * dtS) / 3600;
@@ -250,6 +257,7 @@ export class SimulatedBms implements SimDevice {
         case 'underTemperature': p.update(minT, dtS); break;
         case 'chargeOverTemperature': p.update(maxT, dtS, charging); break;
         case 'chargeUnderTemperature': p.update(minT, dtS, charging); break;
+        case 'contactorFault': p.update(feedbackMismatch, dtS); break;
         default: break;
       }
     }

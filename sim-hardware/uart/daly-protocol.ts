@@ -188,6 +188,7 @@ function failureBytes(r: BmsReadings): number[] {
   if (f.underTemperature) b[1]! |= 0x80;
   if (f.chargeOverCurrent) b[2]! |= 0x02;
   if (f.dischargeOverCurrent) b[2]! |= 0x08;
+  if (f.contactorFault) b[4]! |= 0x20; // MOS adhesion (welded), level 2
   if (f.sensorFailure) b[5]! |= 0x04; // cell temperature sensor error
   if (f.shortCircuit) b[6]! |= 0x04;
   // Byte 7, the fault code, has no published meaning: left 0.

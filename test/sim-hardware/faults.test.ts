@@ -56,6 +56,37 @@ test('a triggered power loss opens the contactor; power back, the BMS boots and 
   t.is(pack.currentA, 50);
 });
 
+test('a welded contactor keeps conducting when the BMS opens it and raises a latched contactorFault', (t) => {
+  const { pack, bms, faults, sim } = rig(4, 0.6);
+  sim.setProfile(constantCurrent(50));
+  faults.schedule({ at: 5, fault: { kind: 'contactorWeld' } });
+  sim.advance(10);
+  // Welded but commanded closed: nothing to see yet.
+  t.true(bms.contactorClosed);
+  t.falsy(bms.measure().faults.contactorFault);
+  // The BMS opens it (a protection trips); the current keeps flowing, the aux contact disagrees.
+  faults.inject({ kind: 'tempSensorOffset', sensor: 0, offsetC: 40 }, sim);
+  sim.advance(5);
+  t.false(bms.contactorClosed);
+  t.true(bms.measure().faults.overTemperature);
+  t.true(bms.measure().faults.contactorFault);
+  t.is(pack.currentA, 50);
+  t.false(bms.measure().chargeEnabled || bms.measure().dischargeEnabled);
+  // Latched: it stays after the trigger is gone, until reset.
+  sim.advance(60);
+  t.true(bms.measure().faults.contactorFault);
+});
+
+test('without a weld, an opened contactor stops the current and raises no contactorFault', (t) => {
+  const { pack, bms, faults, sim } = rig(4, 0.6);
+  sim.setProfile(constantCurrent(50));
+  faults.schedule({ at: 5, fault: { kind: 'tempSensorOffset', sensor: 0, offsetC: 40 } });
+  sim.advance(15);
+  t.false(bms.contactorClosed);
+  t.is(pack.currentA, 0);
+  t.falsy(bms.measure().faults.contactorFault);
+});
+
 test('an open sense wire reads zero on one cell and double on the next, and trips under-voltage', (t) => {
   const { bms, faults, sim } = rig();
   faults.schedule({ at: 5, fault: { kind: 'openWire', cell: 2 } });
