@@ -101,10 +101,12 @@ function overload(ctx: RunContext): Promise<OverloadResult> {
     const rss = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage.rss())), 100);
     const data: LoadWorkerData = { authorityPublicKey: authority.publicKey, credentials: credentials.map((c) => ({ secret: c.key.exportSecret(), certificate: c.certificate })), rate: offered, durationMs };
     const gen = new Worker(LOAD_WORKER, { workerData: data });
-    const t0 = performance.now();
+    // The run starts when the generator is ready: booting its thread is not run time.
+    let t0 = performance.now();
     const done = await new Promise<Extract<LoadMessage, { kind: 'done' }>>((resolve, reject) => {
       gen.on('message', (m: LoadMessage) => {
         if (m.kind === 'batch') for (const b of m.messages) p.receive(b);
+        else if (m.kind === 'ready') t0 = performance.now();
         else resolve(m);
       });
       gen.once('error', reject);
