@@ -131,7 +131,14 @@ export class ReceptionPipeline {
     this.#verifier = opts.verifier ?? new InlineVerifier();
     this.freshness = new FreshnessWindow(opts.freshness);
     this.#replay = new ReplayCache({ horizonMs: this.freshness.horizonMs, duplicateWindowMs: opts.duplicateWindowMs, capacity: opts.replayCapacity });
-    this.#lookup = new CertificateLookup({ authorities: opts.authorities, cache: this.cache, revocations: this.revocations, onUnknownSigner: opts.requestCertificate });
+    // A certificate stays pending while a job carrying its check can wait: as many as the queue holds.
+    this.#lookup = new CertificateLookup({
+      authorities: opts.authorities,
+      cache: this.cache,
+      revocations: this.revocations,
+      onUnknownSigner: opts.requestCertificate,
+      pendingCapacity: opts.queue?.capacity ?? 2048,
+    });
     this.queue = new VerifyQueue<Job>((job, reason) => this.#drop(reason, `waited ${(this.#clock.monotonic() - job.enqueuedAt).toFixed(0)} ms in the verification queue`, job.message), opts.queue);
     this.#plausibility = new PlausibilityChecker(opts.plausibility);
     this.map = new LocalMap(opts.map);

@@ -95,3 +95,29 @@ test('at twice the verification capacity: bounded queue, hazards first and all a
   const farShare = accepted.filter((m) => m.priorityClass === 2).length / Math.max(1, accepted.length);
   t.true(farShare < 0.5);
 });
+
+test('certificates waiting in the queue stay pending for as many signers as the queue holds (300 > the old bound of 256)', async (t) => {
+  // 300 vehicles attach their certificate once, then send without it 100 ms later, while the
+  // verifier is held: every certificate is still waiting in the queue when its signer's next
+  // message arrives, which must ride on it (not be refused as unknown-signer).
+  const SIGNERS = 300;
+  const clock = new ManualClock(T0);
+  const authority = makeAuthority();
+  const sealers = makePool(authority, SIGNERS).map((c) => new OpensslSealer(c));
+  const verifier = new SteppedVerifier();
+  const accepted: AcceptedMessage[] = [];
+  const dropped: DroppedMessage[] = [];
+  const pipeline = new ReceptionPipeline({ clock, authorities: authority.ring.lookup, verifier, onAccepted: (m) => accepted.push(m), onDropped: (d) => dropped.push(d) });
+  const lat = (i: number) => 481_372_160 + i * 100;
+  for (let i = 0; i < SIGNERS; i++) pipeline.receive(sealers[i]!.seal('cam', cam(lat(i), 0), clock.now(), true));
+  await tick();
+  clock.advance(100);
+  for (let i = 0; i < SIGNERS; i++) pipeline.receive(sealers[i]!.seal('cam', cam(lat(i), 0), clock.now(), false));
+  t.deepEqual(dropped.map((d) => d.reason), []);
+  while (pipeline.pending > 0) {
+    verifier.step();
+    await tick();
+  }
+  t.deepEqual(dropped.map((d) => d.reason), []);
+  t.is(accepted.length, 2 * SIGNERS);
+});
