@@ -3,7 +3,7 @@
 // most every 100 ms (as the CAM rules allow), so the stream is plausible; hazards (5 %) are
 // DENMs at their sender's position. It says `ready` once its sealers are built (booting the
 // thread and its sources takes seconds on a loaded machine, which must not count as run time),
-// then keeps a real-time schedule: a tick that falls behind sends at most two ticks' worth and
+// starts when told (any message), then keeps a real-time schedule: a tick that falls behind sends at most two ticks' worth and
 // drops the rest of its debt, so the receiver is never handed a burst of backlog (what a
 // radio would not deliver either). It stops after `durationMs` and reports what it sent.
 import { parentPort, workerData } from 'node:worker_threads';
@@ -39,8 +39,12 @@ let sent = 0;
 /** Messages the schedule owed but a late tick gave up (the generator could not keep the rate). */
 let skipped = 0;
 let hazards = 0;
+let start = 0;
+port.once('message', () => {
+  start = performance.now();
+  setTimeout(tick, 0);
+});
 port.postMessage({ kind: 'ready' } satisfies LoadMessage);
-const start = performance.now();
 
 function tick(): void {
   const elapsed = performance.now() - start;
@@ -72,4 +76,3 @@ function tick(): void {
   }
   setTimeout(tick, TICK_MS);
 }
-setTimeout(tick, 0);
