@@ -100,6 +100,13 @@ interface Job {
   certificateId?: string;
 }
 
+interface InFlightBatch {
+  jobs: Job[];
+  answered: boolean;
+  ok?: boolean[];
+  failure?: string;
+}
+
 export class ReceptionPipeline {
   readonly counters = new ReceptionCounters();
   readonly map: LocalMap;
@@ -120,8 +127,8 @@ export class ReceptionPipeline {
   #own: Position | undefined;
   /** Jobs being verified. */
   #inFlight = 0;
-  /** Batches handed to the verifier and not answered yet (at most its `parallelism`). */
-  #batchesInFlight = 0;
+  /** Batches handed to the verifier and not settled yet (at most its `parallelism`), in the order handed. */
+  #batches: InFlightBatch[] = [];
   #pumpScheduled = false;
   #idle: (() => void)[] = [];
   #closed = false;
@@ -244,7 +251,7 @@ export class ReceptionPipeline {
   }
 
   #pump(): void {
-    while (this.#batchesInFlight < this.#verifier.parallelism && this.queue.size > 0) {
+    while (this.#batches.length < this.#verifier.parallelism && this.queue.size > 0) {
       const jobs: Job[] = [];
       const now = this.#clock.monotonic();
       while (jobs.length < this.#batch) {
@@ -254,18 +261,18 @@ export class ReceptionPipeline {
       }
       if (jobs.length === 0) break;
       this.#inFlight += jobs.length;
-      this.#batchesInFlight++;
-      const answered = () => this.#batchesInFlight--;
+      const batch: InFlightBatch = { jobs, answered: false };
+      this.#batches.push(batch);
       this.#verifier.verify(jobs.map((j) => j.checks)).then(
-        (ok) => (answered(), this.#settle(jobs, ok)),
-        (err: unknown) => (answered(), this.#settle(jobs, jobs.map(() => false), (err as Error).message)),
+        (ok) => this.#answered(batch, ok),
+        (err: unknown) => this.#answered(batch, jobs.map(() => false), (err as Error).message),
       );
     }
     // Every verifier slot is busy and hazards wait: verify them here, now, rather than behind
     // the batches in flight (a worker round trip on a loaded board is tens of ms). They are 5 %
     // of the traffic, so this costs the thread little, and it bounds a hazard's wait by its own
     // check, not by the other classes' load.
-    if (this.#batchesInFlight >= this.#verifier.parallelism) {
+    if (this.#batches.length >= this.#verifier.parallelism) {
       const now = this.#clock.monotonic();
       const hazards: Job[] = [];
       for (let j = this.queue.take(now, 0); j !== undefined; j = hazards.length < this.#batch ? this.queue.take(now, 0) : undefined) hazards.push(j);
@@ -276,6 +283,22 @@ export class ReceptionPipeline {
       }
     }
     this.#checkIdle();
+  }
+
+  /**
+   * A batch's answer. Batches run at once on several threads and may answer out of order;
+   * they are settled in the order they were handed out, so that a signer's messages reach
+   * plausibility and the map in the order received (a later CAM first would look like time
+   * going back).
+   */
+  #answered(batch: InFlightBatch, ok: boolean[], failure?: string): void {
+    batch.answered = true;
+    batch.ok = ok;
+    batch.failure = failure;
+    while (this.#batches.length > 0 && this.#batches[0]!.answered) {
+      const b = this.#batches.shift()!;
+      this.#settle(b.jobs, b.ok!, b.failure);
+    }
   }
 
   #settle(jobs: Job[], ok: boolean[], failure?: string): void {

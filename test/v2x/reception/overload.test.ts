@@ -189,3 +189,21 @@ test('a hazard arriving while every verifier slot is busy is verified at once, n
   }
   t.is(r.accepted.length, 41);
 });
+
+test('batches answered out of order are settled in the order handed out', async (t) => {
+  const r = heldRig(2);
+  r.cams();
+  await tick();
+  const [first, second] = r.verifier.held.splice(0);
+  second!.resolve(second!.jobs.map((c) => c.every(verifyCheck)));
+  await tick();
+  t.is(r.accepted.length, 0);
+  first!.resolve(first!.jobs.map((c) => c.every(verifyCheck)));
+  await tick();
+  t.deepEqual(r.accepted.map((m) => (m.body as { position: { latitude: number } }).position.latitude), Array.from({ length: 32 }, (_, i) => r.lat(i)));
+  while (r.pipeline.pending > 0) {
+    r.verifier.release();
+    await tick();
+  }
+  t.is(r.accepted.length, 40);
+});
