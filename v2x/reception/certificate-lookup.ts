@@ -33,6 +33,14 @@ export interface CertificateLookupOptions {
   onUnknownSigner?: (digest: Uint8Array) => void;
   /** Certificates found bad, remembered so that a flood of one bad certificate costs one check (default 1024). */
   badCapacity?: number;
+  /**
+   * Certificates read but not verified yet, most held (default 2048, the verify queue's default
+   * capacity). A pending certificate is needed as long as a job carrying its check can be
+   * queued, so this must be at least the number of signers heard while the queue is full: with
+   * fewer, a roadside unit hearing 500 vehicles under overload forgets certificates whose check
+   * still waits and refuses their signers' next messages as unknown.
+   */
+  pendingCapacity?: number;
 }
 
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -46,13 +54,16 @@ interface PendingCertificate {
 export class CertificateLookup {
   readonly #o: CertificateLookupOptions;
   readonly #bad = new Set<string>();
-  /** Certificates read but not verified yet, by signer (bounded: 256). */
+  /** Certificates read but not verified yet, by signer (bounded: `pendingCapacity`). */
   readonly #pending = new Map<string, PendingCertificate>();
   readonly #badCapacity: number;
+  readonly #pendingCapacity: number;
 
   constructor(opts: CertificateLookupOptions) {
     this.#o = opts;
     this.#badCapacity = opts.badCapacity ?? 1024;
+    this.#pendingCapacity = opts.pendingCapacity ?? 2048;
+    if (!Number.isSafeInteger(this.#pendingCapacity) || this.#pendingCapacity < 1) throw new RangeError(`pendingCapacity: ${this.#pendingCapacity}; expected a whole number >= 1`);
   }
 
   lookup(m: DecodedMessage): LookupResult {
@@ -79,7 +90,7 @@ export class CertificateLookup {
       certificateCheck = p256.taken() ?? k1.taken();
       cert = attached;
       this.#pending.delete(m.signerId);
-      if (this.#pending.size >= 256) this.#pending.delete(this.#pending.keys().next().value!);
+      if (this.#pending.size >= this.#pendingCapacity) this.#pending.delete(this.#pending.keys().next().value!);
       this.#pending.set(m.signerId, { certificate: attached, check: certificateCheck!, certificateId });
     } else if (cert === undefined) {
       const p = this.#pending.get(m.signerId);

@@ -100,6 +100,13 @@ interface Job {
   certificateId?: string;
 }
 
+interface InFlightBatch {
+  jobs: Job[];
+  answered: boolean;
+  ok?: boolean[];
+  failure?: string;
+}
+
 export class ReceptionPipeline {
   readonly counters = new ReceptionCounters();
   readonly map: LocalMap;
@@ -118,7 +125,10 @@ export class ReceptionPipeline {
   readonly #batch: number;
   readonly #actionRadius: number;
   #own: Position | undefined;
+  /** Jobs being verified. */
   #inFlight = 0;
+  /** Batches handed to the verifier and not settled yet (at most its `parallelism`), in the order handed. */
+  #batches: InFlightBatch[] = [];
   #pumpScheduled = false;
   #idle: (() => void)[] = [];
   #closed = false;
@@ -131,7 +141,14 @@ export class ReceptionPipeline {
     this.#verifier = opts.verifier ?? new InlineVerifier();
     this.freshness = new FreshnessWindow(opts.freshness);
     this.#replay = new ReplayCache({ horizonMs: this.freshness.horizonMs, duplicateWindowMs: opts.duplicateWindowMs, capacity: opts.replayCapacity });
-    this.#lookup = new CertificateLookup({ authorities: opts.authorities, cache: this.cache, revocations: this.revocations, onUnknownSigner: opts.requestCertificate });
+    // A certificate stays pending while a job carrying its check can wait: as many as the queue holds.
+    this.#lookup = new CertificateLookup({
+      authorities: opts.authorities,
+      cache: this.cache,
+      revocations: this.revocations,
+      onUnknownSigner: opts.requestCertificate,
+      pendingCapacity: opts.queue?.capacity ?? 2048,
+    });
     this.queue = new VerifyQueue<Job>((job, reason) => this.#drop(reason, `waited ${(this.#clock.monotonic() - job.enqueuedAt).toFixed(0)} ms in the verification queue`, job.message), opts.queue);
     this.#plausibility = new PlausibilityChecker(opts.plausibility);
     this.map = new LocalMap(opts.map);
@@ -234,7 +251,7 @@ export class ReceptionPipeline {
   }
 
   #pump(): void {
-    while (this.#inFlight < this.#verifier.parallelism && this.queue.size > 0) {
+    while (this.#batches.length < this.#verifier.parallelism && this.queue.size > 0) {
       const jobs: Job[] = [];
       const now = this.#clock.monotonic();
       while (jobs.length < this.#batch) {
@@ -244,12 +261,44 @@ export class ReceptionPipeline {
       }
       if (jobs.length === 0) break;
       this.#inFlight += jobs.length;
+      const batch: InFlightBatch = { jobs, answered: false };
+      this.#batches.push(batch);
       this.#verifier.verify(jobs.map((j) => j.checks)).then(
-        (ok) => this.#settle(jobs, ok),
-        (err: unknown) => this.#settle(jobs, jobs.map(() => false), (err as Error).message),
+        (ok) => this.#answered(batch, ok),
+        (err: unknown) => this.#answered(batch, jobs.map(() => false), (err as Error).message),
       );
     }
+    // Every verifier slot is busy and hazards wait: verify them here, now, rather than behind
+    // the batches in flight (a worker round trip on a loaded board is tens of ms). They are 5 %
+    // of the traffic, so this costs the thread little, and it bounds a hazard's wait by its own
+    // check, not by the other classes' load.
+    if (this.#batches.length >= this.#verifier.parallelism) {
+      const now = this.#clock.monotonic();
+      const hazards: Job[] = [];
+      for (let j = this.queue.take(now, 0); j !== undefined; j = hazards.length < this.#batch ? this.queue.take(now, 0) : undefined) hazards.push(j);
+      if (hazards.length > 0) {
+        this.#inFlight += hazards.length;
+        this.#settle(hazards, hazards.map((j) => j.checks.every(verifyCheck)));
+        return;
+      }
+    }
     this.#checkIdle();
+  }
+
+  /**
+   * A batch's answer. Batches run at once on several threads and may answer out of order;
+   * they are settled in the order they were handed out, so that a signer's messages reach
+   * plausibility and the map in the order received (a later CAM first would look like time
+   * going back).
+   */
+  #answered(batch: InFlightBatch, ok: boolean[], failure?: string): void {
+    batch.answered = true;
+    batch.ok = ok;
+    batch.failure = failure;
+    while (this.#batches.length > 0 && this.#batches[0]!.answered) {
+      const b = this.#batches.shift()!;
+      this.#settle(b.jobs, b.ok!, b.failure);
+    }
   }
 
   #settle(jobs: Job[], ok: boolean[], failure?: string): void {

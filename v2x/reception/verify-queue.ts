@@ -99,9 +99,9 @@ export class VerifyQueue<T extends Queued> {
     if (this.#size > this.highWater) this.highWater = this.#size;
   }
 
-  /** The best item that has not waited too long at `now` (monotonic ms); late ones are shed. */
-  take(now: number): T | undefined {
-    for (let c = 0; c < PRIORITY_CLASSES; c++) {
+  /** The best item of class `maxClass` or better that has not waited too long at `now` (monotonic ms); late ones are shed. */
+  take(now: number, maxClass = PRIORITY_CLASSES - 1): T | undefined {
+    for (let c = 0; c <= maxClass; c++) {
       const wait = this.maxWaitMs[c]!;
       for (const ring of this.#rings[c]!) {
         while (ring.size > 0) {

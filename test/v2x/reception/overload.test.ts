@@ -95,3 +95,115 @@ test('at twice the verification capacity: bounded queue, hazards first and all a
   const farShare = accepted.filter((m) => m.priorityClass === 2).length / Math.max(1, accepted.length);
   t.true(farShare < 0.5);
 });
+
+test('certificates waiting in the queue stay pending for as many signers as the queue holds (300 > the old bound of 256)', async (t) => {
+  // 300 vehicles attach their certificate once, then send without it 100 ms later, while the
+  // verifier is held: every certificate is still waiting in the queue when its signer's next
+  // message arrives, which must ride on it (not be refused as unknown-signer).
+  const SIGNERS = 300;
+  const clock = new ManualClock(T0);
+  const authority = makeAuthority();
+  const sealers = makePool(authority, SIGNERS).map((c) => new OpensslSealer(c));
+  const verifier = new SteppedVerifier();
+  const accepted: AcceptedMessage[] = [];
+  const dropped: DroppedMessage[] = [];
+  const pipeline = new ReceptionPipeline({ clock, authorities: authority.ring.lookup, verifier, onAccepted: (m) => accepted.push(m), onDropped: (d) => dropped.push(d) });
+  const lat = (i: number) => 481_372_160 + i * 100;
+  for (let i = 0; i < SIGNERS; i++) pipeline.receive(sealers[i]!.seal('cam', cam(lat(i), 0), clock.now(), true));
+  await tick();
+  clock.advance(100);
+  for (let i = 0; i < SIGNERS; i++) pipeline.receive(sealers[i]!.seal('cam', cam(lat(i), 0), clock.now(), false));
+  t.deepEqual(dropped.map((d) => d.reason), []);
+  while (pipeline.pending > 0) {
+    verifier.step();
+    await tick();
+  }
+  t.deepEqual(dropped.map((d) => d.reason), []);
+  t.is(accepted.length, 2 * SIGNERS);
+});
+
+/** Holds every batch it is given (for real verification on `release`), and counts them. */
+class HeldVerifier implements SignatureVerifier {
+  readonly held: { jobs: readonly (readonly SignatureCheck[])[]; resolve: (r: boolean[]) => void }[] = [];
+  constructor(readonly parallelism: number) {}
+  verify(jobs: readonly (readonly SignatureCheck[])[]): Promise<boolean[]> {
+    return new Promise((resolve) => this.held.push({ jobs, resolve }));
+  }
+  release(): void {
+    for (const w of this.held.splice(0)) w.resolve(w.jobs.map((c) => c.every(verifyCheck)));
+  }
+  async close(): Promise<void> {}
+}
+
+function heldRig(parallelism: number) {
+  const clock = new ManualClock(T0);
+  const authority = makeAuthority();
+  const sealers = makePool(authority, 40).map((c) => new OpensslSealer(c));
+  const verifier = new HeldVerifier(parallelism);
+  const accepted: AcceptedMessage[] = [];
+  const dropped: DroppedMessage[] = [];
+  const pipeline = new ReceptionPipeline({ clock, authorities: authority.ring.lookup, verifier, onAccepted: (m) => accepted.push(m), onDropped: (d) => dropped.push(d) });
+  const lat = (i: number) => 481_372_160 + i * 100;
+  const cams = () => sealers.forEach((s, i) => pipeline.receive(s.seal('cam', cam(lat(i), 0), clock.now(), true)));
+  return { clock, sealers, verifier, pipeline, accepted, dropped, lat, cams };
+}
+
+test('the verifier gets as many batches at once as its parallelism (batches, not jobs, are counted)', async (t) => {
+  // 40 CAMs make 3 batches of up to 16; a verifier of parallelism 2 (one worker thread's worth
+  // each) must be handed 2 of them at once, or a second worker idles.
+  const r = heldRig(2);
+  r.cams();
+  await tick();
+  t.is(r.verifier.held.length, 2);
+  t.deepEqual(r.verifier.held.map((h) => h.jobs.length), [16, 16]);
+  while (r.pipeline.pending > 0) {
+    r.verifier.release();
+    await tick();
+  }
+  t.is(r.accepted.length, 40);
+  t.deepEqual(r.dropped, []);
+});
+
+test('a hazard arriving while every verifier slot is busy is verified at once, not behind the batches in flight', async (t) => {
+  const r = heldRig(1);
+  r.cams();
+  await tick();
+  t.is(r.verifier.held.length, 1);
+  const now = r.clock.now();
+  const denm = { ...EXAMPLES.denm, actionId: { originatingStationId: 7, sequenceNumber: 1 }, eventPosition: { latitude: r.lat(7), longitude: 115_754_870 }, detectionTime: now - 100, referenceTime: now };
+  r.pipeline.receive(r.sealers[7]!.seal('denm', denm, now, true));
+  await tick();
+  // Accepted while the CAM batch is still held; the verifier was not given it.
+  t.deepEqual(r.accepted.map((m) => m.type), ['denm']);
+  t.is(r.verifier.held.length, 1);
+  // A forged hazard (another key's signature) is refused on that path too.
+  const forged = r.sealers[8]!.seal('denm', { ...denm, actionId: { originatingStationId: 8, sequenceNumber: 2 } }, now, false);
+  const bytes = new Uint8Array(forged);
+  bytes[bytes.length - 5]! ^= 0x01;
+  r.pipeline.receive(bytes);
+  await tick();
+  t.deepEqual(r.dropped.map((d) => d.reason), ['bad-signature']);
+  while (r.pipeline.pending > 0) {
+    r.verifier.release();
+    await tick();
+  }
+  t.is(r.accepted.length, 41);
+});
+
+test('batches answered out of order are settled in the order handed out', async (t) => {
+  const r = heldRig(2);
+  r.cams();
+  await tick();
+  const [first, second] = r.verifier.held.splice(0);
+  second!.resolve(second!.jobs.map((c) => c.every(verifyCheck)));
+  await tick();
+  t.is(r.accepted.length, 0);
+  first!.resolve(first!.jobs.map((c) => c.every(verifyCheck)));
+  await tick();
+  t.deepEqual(r.accepted.map((m) => (m.body as { position: { latitude: number } }).position.latitude), Array.from({ length: 32 }, (_, i) => r.lat(i)));
+  while (r.pipeline.pending > 0) {
+    r.verifier.release();
+    await tick();
+  }
+  t.is(r.accepted.length, 40);
+});
