@@ -9,6 +9,7 @@ import type { Curve, SignerBackend } from './backend.ts';
 import { pickBackend } from './pick.ts';
 import type { PoolRequest, PoolResponse } from './pool-protocol.ts';
 import type { PrivateKey } from '../keys/private-key.ts';
+import { workerExecArgv } from './worker-exec-argv.ts';
 
 export interface PoolOptions {
   curve: Curve;
@@ -31,18 +32,6 @@ export interface VerifyItem {
 interface Pending {
   resolve: (r: PoolResponse) => void;
   reject: (e: Error) => void;
-}
-
-/** The parent's Node options minus those that only make sense for a main script (`-e`, `--input-type`). */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') i++;
-    else if (!a.startsWith('--input-type') && !a.startsWith('--eval=') && !a.startsWith('--print=')) out.push(a);
-  }
-  return out;
 }
 
 class PoolWorker {

@@ -10,18 +10,7 @@ import { availableParallelism } from 'node:os';
 import type { SignatureCheck } from './signature-check.ts';
 import type { SignatureVerifier } from './signature-verifier.ts';
 import type { WorkerRequest, WorkerResponse } from './verify-worker.ts';
-
-/** The parent's Node options minus those that only make sense for a main script. */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-e' || a === '--eval' || a === '-p' || a === '--print') i++;
-    else if (!a.startsWith('--input-type') && !a.startsWith('--eval=') && !a.startsWith('--print=')) out.push(a);
-  }
-  return out;
-}
+import { workerExecArgv } from '../../ledger/signers/worker-exec-argv.ts';
 
 interface Slot {
   worker: Worker;
