@@ -8,27 +8,16 @@ import { basename, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UserError } from '../cli/errors.ts';
-import { FAULT_NAMES } from '../../devices/snapshot.ts';
+import { FAULT_NAMES, type FaultName } from '../../devices/snapshot.ts';
 import { allowed, configSchema, lineOf, type RuntimeConfig } from '../runtime/config.ts';
 
 const DOC = 'sim-hardware/scenarios/SCENARIOS.md';
 
-/** Protections of the simulated BMS a scenario may tune (sim-hardware/bms/protections.ts). */
-export const PROTECTION_NAMES = [
-  'cellOverVoltage',
-  'cellUnderVoltage',
-  'packOverVoltage',
-  'packUnderVoltage',
-  'chargeOverCurrent',
-  'dischargeOverCurrent',
-  'shortCircuit',
-  'overTemperature',
-  'underTemperature',
-  'chargeOverTemperature',
-  'chargeUnderTemperature',
-  'contactorFault',
-] as const;
-export type ProtectionName = (typeof PROTECTION_NAMES)[number];
+/** Fault flags that are not a protection of the simulated BMS: a sensor, the insulation monitor, the link. */
+const NOT_PROTECTIONS: readonly FaultName[] = ['sensorFailure', 'insulationFault', 'communicationLost'];
+export type ProtectionName = Exclude<FaultName, 'sensorFailure' | 'insulationFault' | 'communicationLost'>;
+/** Protections of the simulated BMS a scenario may tune (sim-hardware/bms/protections.ts): the other fault flags. */
+export const PROTECTION_NAMES = FAULT_NAMES.filter((n): n is ProtectionName => !NOT_PROTECTIONS.includes(n)) as [ProtectionName, ...ProtectionName[]];
 
 /** The lifecycle events the runtime writes (runtime/lifecycle.ts, runtime.ts). */
 export const EVENT_TYPES = [

@@ -10,65 +10,28 @@ import { SerialPortLink } from '../../hal/serial/serialport-link.ts';
 import { JbdUartDriver } from '../../devices/bms/jbd-uart.ts';
 import { DalyUartDriver } from '../../devices/bms/daly-uart.ts';
 import type { UartBmsDriver } from '../../devices/bms/uart-bms-driver.ts';
-import { PrivateKey } from '../../ledger/keys/private-key.ts';
-import { pickBackend } from '../../ledger/signers/pick.ts';
-import type { ScheduledFault } from '../../sim-hardware/faults.ts';
 import type { SimRig } from '../../sim-hardware/sim-rig.ts';
 import { UserError } from '../cli/errors.ts';
-import { prepareSimDataDir } from '../runtime/data-dir.ts';
-import { simConfig } from '../runtime/config.ts';
-import { runRuntime, type BmsSource } from '../runtime/runtime.ts';
-import { silentLogger } from '../runtime/logger.ts';
+import type { BmsSource } from '../runtime/runtime.ts';
 import type { Scenario } from './scenario.ts';
-import { readRecording, verifyRecording, type Recording } from './recording.ts';
-import { parseSwitchOff, switchOffConfig, switchOffDriver } from './switch-off.ts';
+import type { Recording } from './recording.ts';
+import { parseSwitchOff } from './switch-off.ts';
 import type { TargetOptions } from './sim-target.ts';
+import { finishSimRun, prepareSimSetup, scheduleFaults, startSimRuntime, tuneProtections } from './sim-session.ts';
 
 /** The UART driver's poll period on this target, ms. */
 export const UART_POLL_MS = 200;
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function faultText(f: string | { kind: string; [k: string]: unknown }): string {
-  if (typeof f === 'string') return f;
-  const args = Object.entries(f)
-    .filter(([k]) => k !== 'kind')
-    .map(([k, v]) => `${k}=${String(v)}`);
-  return args.length ? `${f.kind}:${args.join(',')}` : f.kind;
-}
 
 export async function runOnUartSim(s: Scenario, o: TargetOptions): Promise<Recording> {
   const kind = s.setup.bms.profile;
   if (kind !== 'jbd' && kind !== 'daly') throw new TypeError(`runOnUartSim: bms.profile must be jbd or daly, got ${kind}`);
   if (Object.keys(s.setup.instruments).length) throw new UserError(`${s.file}: setup.instruments: a ${kind} (UART) scenario runs in real time without bench instruments; remove them or use the voltrail BMS`);
   const off = parseSwitchOff([...(o.switchOff ?? [])]);
-  const [{ startSimRig }, { parseFaultSpec }, { parseProfile }] = await Promise.all([
-    import('../../sim-hardware/sim-rig.ts'),
-    import('../../sim-hardware/fault-spec.ts'),
-    import('../../sim-hardware/plant/profile-spec.ts'),
-  ]);
-  const faults: ScheduledFault[] = [];
-  s.timeline.forEach((st, i) => {
-    if (st.fault === undefined) return;
-    let f: ScheduledFault;
-    try {
-      f = parseFaultSpec(faultText(st.fault));
-    } catch (err) {
-      throw new UserError(`${s.timelineAt[i]}.fault: ${(err as Error).message}`);
-    }
-    if (off.stimuli.has(f.fault.kind)) return;
-    faults.push({ fault: f.fault, at: st.at, durationS: st.durationS ?? f.durationS });
-  });
-
-  const { backend } = await pickBackend('secp256k1');
-  const key = PrivateKey.generate('secp256k1', backend);
-  await prepareSimDataDir(o.dataDir, { curve: 'secp256k1', publicKey: hex(key.publicKey), kid: hex(key.kid) });
-  const config = simConfig(o.dataDir);
-  config.sampler = s.runtime.sampler;
-  config.health = s.runtime.health;
-  config.ledger = s.runtime.ledger;
-  switchOffConfig(config, off);
+  const [{ startSimRig }, { parseProfile }] = await Promise.all([import('../../sim-hardware/sim-rig.ts'), import('../../sim-hardware/plant/profile-spec.ts')]);
+  const faults = await scheduleFaults(s, off);
+  const setup = await prepareSimSetup(s, o.dataDir, off);
 
   const p = s.setup.pack;
   let rig: SimRig;
@@ -80,21 +43,9 @@ export async function runOnUartSim(s: Scenario, o: TargetOptions): Promise<Recor
   const closers: (() => Promise<unknown>)[] = [() => rig.close()];
   const log: Recording['log'] = [];
   try {
-    for (const [name, tune] of Object.entries(s.setup.bms.protections)) {
-      const prot = rig.bms.protections.find((x) => x.name === name)!;
-      if (tune.trip !== undefined) prot.limit.trip = tune.trip;
-      if (tune.release !== undefined) prot.limit.release = tune.release;
-      if (tune.tripDelayS !== undefined) prot.limit.tripDelayS = tune.tripDelayS;
-      if (tune.releaseDelayS !== undefined) prot.limit.releaseDelayS = tune.releaseDelayS;
-      if (!tune.enabled) off.protections.add(name);
-    }
-    for (const name of off.protections) {
-      const prot = rig.bms.protections.find((x) => x.name === name);
-      if (!prot) throw new UserError(`switch-off protection:${name}: the simulated BMS has no such protection (${rig.bms.protections.map((x) => x.name).join(', ')})`);
-      prot.limit.trip = prot.high ? Infinity : -Infinity;
-    }
+    tuneProtections(s, rig, off);
     const link = new SerialPortLink(new SerialPort({ path: rig.serialPty!, baudRate: 9600, autoOpen: false }));
-    const opts = { link, clock: rig.clock, periodMs: UART_POLL_MS, staleMargin: config.health.staleMarginFactor, timeoutMs: 150, retries: 0 };
+    const opts = { link, clock: rig.clock, periodMs: UART_POLL_MS, staleMargin: setup.config.health.staleMarginFactor, timeoutMs: 150, retries: 0 };
     const uart: UartBmsDriver = kind === 'jbd' ? new JbdUartDriver(opts) : new DalyUartDriver(opts);
     closers.push(() => uart.close());
     const driver: BmsSource = {
@@ -107,30 +58,9 @@ export async function runOnUartSim(s: Scenario, o: TargetOptions): Promise<Recor
       },
     };
     const pending = s.timeline.map((st, i) => ({ st, i })).filter(({ st }) => st.fault === undefined);
-    const ac = new AbortController();
-    const onAbort = () => ac.abort();
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    closers.push(async () => o.signal?.removeEventListener('abort', onAbort));
-    let started: { mono0: number; t0S: number } | undefined;
-    const run = runRuntime({
-      config,
-      clock: rig.clock,
-      signal: ac.signal,
-      signer: key,
-      simulated: true,
-      driver: switchOffDriver(driver, off),
-      logger: silentLogger(),
-      companion: (signal) => {
-        started = { mono0: rig.clock.monotonic(), t0S: rig.sim.timeS };
-        return rig.sim.run({ clock: rig.clock, speed: 1, signal, tickMs: 50 });
-      },
-    });
-    let failed: unknown;
-    void run.catch((err: unknown) => (failed = err));
-    for (let i = 0; i < 3000 && !started && !failed; i++) await sleep(5);
-    if (!started) throw failed ?? new Error('the runtime did not start within 15 s');
+    const runtime = await startSimRuntime({ setup, rig, clock: rig.clock, driver, off, tickMs: 50, signal: o.signal, closers });
     let lastProgress = -Infinity;
-    while (rig.sim.timeS < s.setup.durationS && !ac.signal.aborted && !failed) {
+    while (rig.sim.timeS < s.setup.durationS && !runtime.abort.signal.aborted && !runtime.failed()) {
       while (pending.length && pending[0]!.st.at <= rig.sim.timeS + 1e-9) {
         const { st, i } = pending.shift()!;
         if (st.profile !== undefined && !off.stimuli.has('profile')) {
@@ -148,21 +78,7 @@ export async function runOnUartSim(s: Scenario, o: TargetOptions): Promise<Recor
         o.onProgress?.(rig.sim.timeS);
       }
     }
-    const endS = rig.sim.timeS;
-    ac.abort();
-    const summary = await run;
-    for (const f of rig.faults.log) log.push({ t: f.timeS, text: `fault ${f.fault.kind} ${f.event}` });
-    log.sort((a, b) => a.t - b.t);
-    const { rows, events } = await readRecording(o.dataDir, started);
-    const st = summary.status;
-    return {
-      rows,
-      events,
-      counters: { records: st.records, events: st.events, framesDecoded: uart.counters.responses, framesRejected: uart.counters.rejected, shed: st.shed.backpressure + st.shed.storage },
-      ledger: await verifyRecording(o.dataDir, key.publicKey, backend),
-      durationS: endS,
-      log,
-    };
+    return await finishSimRun({ rig, runtime, setup, dataDir: o.dataDir, log }, () => ({ decoded: uart.counters.responses, rejected: uart.counters.rejected }));
   } finally {
     for (const c of closers.reverse()) await c().catch(() => undefined);
   }
