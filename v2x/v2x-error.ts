@@ -1,5 +1,6 @@
 // The one error V2X decoding and verification throw: a reason code the reception pipeline can
 // count by, and a message that says what was wrong and where (field path, signer digest).
+import { ReasonError } from '../hal/reason-error.ts';
 import { CborError } from '../ledger/cbor/decode.ts';
 import { CoseError } from '../ledger/cose/cose-error.ts';
 
@@ -21,13 +22,8 @@ export type V2xErrorReason =
   | 'uncertified' // an identity key no fleet statement vouches for
   | 'not-bound'; // an attestation for another pseudonym than the message's signer
 
-export class V2xError extends Error {
-  readonly reason: V2xErrorReason;
-  constructor(reason: V2xErrorReason, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'V2xError';
-    this.reason = reason;
-  }
+export class V2xError extends ReasonError<V2xErrorReason> {
+  override readonly name = 'V2xError';
 }
 
 const COSE_REASON: Record<string, V2xErrorReason> = {

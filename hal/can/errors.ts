@@ -1,5 +1,6 @@
 // One error tree for every CAN backend, after python-can's CanError hierarchy: a caller can
 // catch CanError, or tell the kind apart with `kind` without knowing the backend.
+import { ReasonError } from '../reason-error.ts';
 
 export type CanErrorKind =
   | 'initialization'
@@ -11,12 +12,11 @@ export type CanErrorKind =
   | 'not-permitted'
   | 'operation';
 
-export class CanError extends Error {
-  readonly kind: CanErrorKind;
-  constructor(kind: CanErrorKind, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CanError';
-    this.kind = kind;
+export class CanError extends ReasonError<CanErrorKind> {
+  override name = 'CanError';
+  /** The reason, under python-can's word for it. */
+  get kind(): CanErrorKind {
+    return this.reason;
   }
 }
 

@@ -8,6 +8,7 @@
 // Maps decode to `Map` (no prototype to pollute, integer keys stay integers); bignums (tags 2
 // and 3) decode to bigint; other tags to `Tagged`; integers beyond 2^53 to bigint.
 // Indefinite lengths are refused: nothing voltrail accepts is streamed.
+import { ReasonError } from '../../hal/reason-error.ts';
 import { Tagged } from './value.ts';
 import type { CborValue } from './value.ts';
 import { float16Bits } from './canonical-encode.ts';
@@ -28,13 +29,11 @@ export type CborErrorReason =
   | 'not-canonical'
   | 'wrong-type';
 
-export class CborError extends Error {
+export class CborError extends ReasonError<CborErrorReason> {
+  override readonly name = 'CborError';
   readonly offset: number;
-  readonly reason: CborErrorReason;
   constructor(reason: CborErrorReason, offset: number, detail: string) {
-    super(`CBOR at byte ${offset}: ${detail}`);
-    this.name = 'CborError';
-    this.reason = reason;
+    super(reason, `CBOR at byte ${offset}: ${detail}`);
     this.offset = offset;
   }
 }

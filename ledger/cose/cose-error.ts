@@ -1,5 +1,6 @@
 // The one error a COSE verifier throws: a reason code a caller can count by, and a message
 // that says what was wrong (never key material).
+import { ReasonError } from '../../hal/reason-error.ts';
 
 export type CoseErrorReason =
   | 'malformed'
@@ -10,11 +11,6 @@ export type CoseErrorReason =
   | 'key-alg-mismatch'
   | 'bad-signature';
 
-export class CoseError extends Error {
-  readonly reason: CoseErrorReason;
-  constructor(reason: CoseErrorReason, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CoseError';
-    this.reason = reason;
-  }
+export class CoseError extends ReasonError<CoseErrorReason> {
+  override readonly name = 'CoseError';
 }

@@ -1,5 +1,6 @@
 // The error every identity check throws: a stable reason code for programs and a message that
 // says what was wrong, in which structure and field, and what to do.
+import { ReasonError } from '../../hal/reason-error.ts';
 
 export type IdentityErrorReason =
   | 'malformed'
@@ -16,11 +17,6 @@ export type IdentityErrorReason =
   | 'replayed'
   | 'crl-rollback';
 
-export class IdentityError extends Error {
-  readonly reason: IdentityErrorReason;
-  constructor(reason: IdentityErrorReason, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'IdentityError';
-    this.reason = reason;
-  }
+export class IdentityError extends ReasonError<IdentityErrorReason> {
+  override readonly name = 'IdentityError';
 }

@@ -13,6 +13,7 @@ import { encodeCanonical } from '../cbor/canonical-encode.ts';
 import { keyThumbprint } from '../cose/key-thumbprint.ts';
 import type { Curve } from '../signers/backend.ts';
 import { PrivateKey } from './private-key.ts';
+import { ReasonError } from '../../hal/reason-error.ts';
 
 const scrypt = promisify(scryptCb) as (password: Uint8Array, salt: Uint8Array, keylen: number, options: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
 
@@ -26,13 +27,11 @@ const MAX_FILE_SIZE = 4096;
 export type KeyFileErrorReason = 'not-found' | 'permissions' | 'format' | 'wrong-passphrase' | 'exists' | 'io';
 
 /** A key file problem: says which file and what to do, never anything secret. */
-export class KeyFileError extends Error {
-  readonly reason: KeyFileErrorReason;
+export class KeyFileError extends ReasonError<KeyFileErrorReason> {
+  override readonly name = 'KeyFileError';
   readonly file: string;
   constructor(reason: KeyFileErrorReason, file: string, message: string, options?: ErrorOptions) {
-    super(`${file}: ${message}`, options);
-    this.name = 'KeyFileError';
-    this.reason = reason;
+    super(reason, `${file}: ${message}`, options);
     this.file = file;
   }
 }
