@@ -16,6 +16,14 @@ export interface NativeMerkle {
   appendSpans(frontier: Uint8Array, size: number, data: Uint8Array, spans: Uint32Array, count: number, leafHashesOut?: Uint8Array): number;
   /** Appends each leaf of `leaves`; returns the new size. */
   appendLeaves(frontier: Uint8Array, size: number, leaves: readonly Uint8Array[], leafHashesOut?: Uint8Array): number;
+  /**
+   * The verifier's run scanner (native/scan.c): from `pos` of a segment's bytes, consumes each
+   * unsigned leaf whose frame, canonical record (record-scan.ts's check) and sequence (= the
+   * tree size) check out, hashing it into the frontier; stops at any other entry. Returns the
+   * entries consumed; out[0] the position after them, out[1]/out[2] the first/last record time,
+   * out[3] the simulated records, out[4] why it stopped (0 end, 1 frame, 2 kind, 3 record, 4 sequence).
+   */
+  scanRun(data: Uint8Array, pos: number, frontier: Uint8Array, size: number, out: Float64Array): number;
 }
 
 /** Where the built addon lands (gitignored; rebuilt by `npm run build:native`). */
