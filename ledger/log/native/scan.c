@@ -91,6 +91,19 @@ static int compare(const unsigned char *b, size_t s1, size_t e1, size_t s2, size
   return l1 < l2 ? -1 : l1 > l2 ? 1 : 0;
 }
 
+/*
+ * An integer head of 1 to 3 bytes at p (major 0 or 1, argument below 2^16), most of a
+ * telemetry record: its length when it is one that argument() accepts, -1 when it is one that
+ * argument() refuses, 0 when it is something else (item() decides).
+ */
+static inline int small_int(const unsigned char *b, size_t p, size_t end) {
+  unsigned c = p < end ? (b[p] & 0xdf) : 0xff; /* major 0 and 1 alike */
+  if (c < 0x18) return 1;
+  if (c == 0x19) return p + 3 > end || b[p + 1] == 0 ? -1 : 3;
+  if (c == 0x18) return p + 2 > end || b[p + 1] < 24 ? -1 : 2;
+  return 0;
+}
+
 /* One data item at w->pos; 0 to give up. */
 static int item(walk *w, int depth) {
   if (w->pos >= w->end || ++w->items > MAX_ITEMS) return 0;
@@ -129,20 +142,11 @@ static int item(walk *w, int depth) {
       size_t p = w->pos, end = w->end;
       uint32_t items = w->items;
       for (int64_t i = 0; i < n; i++) {
-        unsigned c = p < end ? (b[p] & 0xdf) : 0xff;
-        if (c < 0x18) {
+        int k = small_int(b, p, end);
+        if (k < 0) return 0;
+        if (k > 0) {
           if (++items > MAX_ITEMS) return 0;
-          p += 1;
-          continue;
-        }
-        if (c == 0x19) {
-          if (++items > MAX_ITEMS || p + 3 > end || b[p + 1] == 0) return 0;
-          p += 3;
-          continue;
-        }
-        if (c == 0x18) {
-          if (++items > MAX_ITEMS || p + 2 > end || b[p + 1] < 24) return 0;
-          p += 2;
+          p += (size_t)k;
           continue;
         }
         w->pos = p;
@@ -161,14 +165,30 @@ static int item(walk *w, int depth) {
       if (n < 0 || n > MAX_MAP || 2 * (uint64_t)n > w->end - w->pos) return 0;
       size_t prev_start = 0, prev_end = 0;
       for (int64_t i = 0; i < n; i++) {
+        /* Small integer keys and values without the call, as in arrays. */
         size_t key_start = w->pos;
-        if (!item(w, depth + 1)) return 0;
+        int k = small_int(b, key_start, w->end);
+        if (k < 0) return 0;
+        if (k > 0) {
+          if (++w->items > MAX_ITEMS) return 0;
+          w->pos = key_start + (size_t)k;
+        } else if (!item(w, depth + 1)) return 0;
         size_t key_end = w->pos;
-        /* Keys strictly increasing in bytewise order of their encodings (no duplicates). */
-        if (i > 0 && compare(b, prev_start, prev_end, key_start, key_end) >= 0) return 0;
+        /* Keys strictly increasing in bytewise order of their encodings (no duplicates); two
+           one-byte keys (small integers, the usual case) compare without the call. */
+        if (i > 0) {
+          if (prev_end - prev_start == 1 && key_end - key_start == 1) {
+            if (b[prev_start] >= b[key_start]) return 0;
+          } else if (compare(b, prev_start, prev_end, key_start, key_end) >= 0) return 0;
+        }
         prev_start = key_start;
         prev_end = key_end;
-        if (!item(w, depth + 1)) return 0;
+        int v = small_int(b, w->pos, w->end);
+        if (v < 0) return 0;
+        if (v > 0) {
+          if (++w->items > MAX_ITEMS) return 0;
+          w->pos += (size_t)v;
+        } else if (!item(w, depth + 1)) return 0;
       }
       return 1;
     }
