@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 export interface NativeMerkle {
   /** Which SHA-256 block function the addon picked: "sha-ni" or "portable". */
   readonly sha256: string;
+  /** How scanRun computes frame checksums: "pclmul" or "portable" (VOLTRAIL_MERKLE_CRC32=portable forces it). */
+  readonly crc32: string;
   /** Appends the leaves data[spans[2i] .. spans[2i+1]) for i < count; returns the new size. */
   appendSpans(frontier: Uint8Array, size: number, data: Uint8Array, spans: Uint32Array, count: number, leafHashesOut?: Uint8Array): number;
   /** Appends each leaf of `leaves`; returns the new size. */
@@ -52,7 +54,7 @@ export function loadNativeMerkle(): NativeMerkle | undefined {
 }
 
 /** Whether the native hasher is in use and which SHA-256 it runs, or why not: for `voltrail doctor` and the bench. */
-export function nativeMerkleStatus(): { available: boolean; path: string; sha256?: string; reason?: string } {
+export function nativeMerkleStatus(): { available: boolean; path: string; sha256?: string; crc32?: string; reason?: string } {
   const { addon, reason } = load();
-  return addon ? { available: true, path: NATIVE_MERKLE_PATH, sha256: addon.sha256 } : { available: false, path: NATIVE_MERKLE_PATH, reason };
+  return addon ? { available: true, path: NATIVE_MERKLE_PATH, sha256: addon.sha256, crc32: addon.crc32 } : { available: false, path: NATIVE_MERKLE_PATH, reason };
 }

@@ -1,6 +1,8 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { crc32 } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { loadNativeMerkle } from '../../ledger/log/native-merkle.ts';
 import { scanRecord } from '../../ledger/log/record-scan.ts';
 import { encodeRecord, type LedgerRecord } from '../../ledger/log/record.ts';
@@ -188,6 +190,32 @@ nativeTest('frames checked with node:zlib\'s CRC-32 and leaves hashed as MerkleF
   t.like(scan(data, offsets[200]!, 199), { entries: 0, next: offsets[200], why: 4 });
   t.throws(() => native!.scanRun(data, data.length + 1, new Uint8Array(2048), 0, new Float64Array(5)), { instanceOf: TypeError });
   t.throws(() => native!.scanRun(data, 0, new Uint8Array(2047), 0, new Float64Array(5)), { instanceOf: TypeError });
+});
+
+nativeTest('the portable CRC-32 (forced by VOLTRAIL_MERKLE_CRC32=portable) checks the same frames', (t) => {
+  const script = `
+import { loadNativeMerkle } from './ledger/log/native-merkle.ts';
+import { encodeFrame } from './ledger/log/frame.ts';
+import { encodeRecord } from './ledger/log/record.ts';
+const frames = Array.from({ length: 300 }, (_, i) => encodeFrame(2, encodeRecord({ seq: i, time: 1_767_225_600_000 + i, type: 'telemetry',
+  body: Uint8Array.from({ length: (i * 37) % 1101 }, (_, k) => (k * 131 + i) & 0xff), mono: i, boot: new Uint8Array(16) })));
+const data = Buffer.concat(frames);
+const native = loadNativeMerkle();
+const out = new Float64Array(5);
+const all = native.scanRun(data, 0, new Uint8Array(2048), 0, out);
+data[frames.slice(0, 150).reduce((n, f) => n + f.length, 0) + 4] ^= 1;
+const upTo = native.scanRun(data, 0, new Uint8Array(2048), 0, out);
+console.log(JSON.stringify({ crc32: native.crc32, all, upTo, why: out[4] }));
+`;
+  const run = (env: Record<string, string>) =>
+    JSON.parse(
+      execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: fileURLToPath(new URL('../../', import.meta.url)),
+        env: { ...process.env, ...env },
+      }).toString(),
+    ) as { crc32: string; all: number; upTo: number; why: number };
+  t.deepEqual(run({ VOLTRAIL_MERKLE_CRC32: 'portable' }), { crc32: 'portable', all: 300, upTo: 150, why: 1 });
+  t.like(run({}), { crc32: native!.crc32, all: 300, upTo: 150, why: 1 });
 });
 
 // A small checkpoint-mode ledger in memory, over several segments: simulated and real

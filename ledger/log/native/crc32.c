@@ -10,11 +10,13 @@
  *   a step; Kounavis and Berry, "A Systematic Approach to Building High Performance
  *   Software-based CRC Generators", 2005), portable C, about a byte a cycle.
  * The tables are built once per process. Cross-checked against node:zlib's crc32 in
- * test/ledger/native-scan.test.ts (lengths 0 to over 1,100 bytes); -DVT_CRC32_PORTABLE builds
- * the table way alone, to check it on x86 too.
+ * test/ledger/native-scan.test.ts (lengths 0 to over 1,100 bytes), the table way too
+ * (VOLTRAIL_MERKLE_CRC32=portable forces it at run time; -DVT_CRC32_PORTABLE builds it alone).
  */
 #include "crc32.h"
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 static uint32_t table[8][256];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
@@ -90,8 +92,18 @@ static void setup(void) {
   build_tables();
 #ifdef VT_CRC_CLMUL
   __builtin_cpu_init();
-  have_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+  /* VOLTRAIL_MERKLE_CRC32=portable forces the table way, so that tests check it on any CPU. */
+  const char *force = getenv("VOLTRAIL_MERKLE_CRC32");
+  have_clmul = !(force && strcmp(force, "portable") == 0) && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
 #endif
+}
+
+const char *vt_crc32_impl(void) {
+  pthread_once(&table_once, setup);
+#ifdef VT_CRC_CLMUL
+  if (have_clmul) return "pclmul";
+#endif
+  return "portable";
 }
 
 uint32_t vt_crc32(uint32_t crc, const unsigned char *p, size_t n) {

@@ -22,6 +22,7 @@
 #include <node_api.h>
 #include "sha256.h"
 #include "scan.h"
+#include "crc32.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -164,11 +165,14 @@ NAPI_MODULE_INIT() {
   if (g_impl == NULL) g_impl = vt_sha256_setup();
   napi_value impl;
   if (napi_create_string_utf8(env, g_impl, NAPI_AUTO_LENGTH, &impl) != napi_ok) return NULL;
+  napi_value crc_impl;
+  if (napi_create_string_utf8(env, vt_crc32_impl(), NAPI_AUTO_LENGTH, &crc_impl) != napi_ok) return NULL;
   napi_property_descriptor props[] = {
       {"sha256", NULL, NULL, NULL, NULL, impl, napi_enumerable, NULL},
       {"appendSpans", NULL, js_append_spans, NULL, NULL, NULL, napi_enumerable, NULL},
       {"appendLeaves", NULL, js_append_leaves, NULL, NULL, NULL, napi_enumerable, NULL},
       {"scanRun", NULL, vt_js_scan_run, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"crc32", NULL, NULL, NULL, NULL, crc_impl, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
