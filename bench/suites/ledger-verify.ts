@@ -91,7 +91,7 @@ function result(ctx: RunContext): Promise<VerifyResult> {
     const { backend } = await pickBackend('secp256k1');
     const merkle = nativeMerkleStatus();
     ctx.note(
-      `ledger-verify: checkpoint signatures verified with the ${backend.name} backend; Merkle leaves hashed ${merkle.available ? `by the native hasher (SHA-256: ${merkle.sha256})` : `with node:crypto (native hasher: ${merkle.reason})`}.`,
+      `ledger-verify: checkpoint signatures verified with the ${backend.name} backend; Merkle leaves hashed ${merkle.available ? `by the native hasher (SHA-256: ${merkle.sha256}), runs of unsigned leaves checked by its run scanner (CRC-32: ${merkle.crc32})` : `with node:crypto, every entry checked in JavaScript (native hasher: ${merkle.reason})`}.`,
     );
     const verifyRates: number[] = [];
     const hashRates: number[] = [];

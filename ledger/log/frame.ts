@@ -37,13 +37,18 @@ export function segmentHeader(firstIndex: number): Uint8Array {
   return b;
 }
 
-export function parseSegmentHeader(b: Uint8Array, where: string): number {
+/** The index of the segment's first entry; `location` names the segment in the error when the header is bad. */
+export function parseSegmentHeader(b: Uint8Array, where: string, location: EntryLocation = {}): number {
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   if (buf.length < SEGMENT_HEADER_BYTES || buf.readUInt32BE(0) !== SEGMENT_MAGIC) {
-    throw new LedgerFormatError(`${where}: not a voltrail ledger segment (bad magic)`);
+    throw new LedgerFormatError(`${where}: not a voltrail ledger segment (bad magic)`, location);
   }
   if (buf[4] !== SEGMENT_VERSION) {
-    throw new LedgerFormatError(`${where}: segment format version ${buf[4]} is not supported (this version reads ${SEGMENT_VERSION})`);
+    throw new LedgerFormatError(`${where}: segment format version ${buf[4]} is not supported (this version reads ${SEGMENT_VERSION})`, location);
+  }
+  // Written as zeros: anything else is damage (no bit of a segment goes unchecked).
+  if (buf[5] !== 0 || buf[6] !== 0 || buf[7] !== 0) {
+    throw new LedgerFormatError(`${where}: the reserved bytes 5 to 7 of the segment header are not zero (${buf.subarray(5, 8).toString('hex')}): the header is damaged`, location);
   }
   return Number(buf.readBigUInt64BE(8));
 }

@@ -113,6 +113,17 @@ export class MerkleFrontier {
     }
   }
 
+  /**
+   * Lets a routine append leaves in place (the verifier's native run scanner, which hashes as
+   * it checks): `fn` gets the slots (64 of 32 bytes, slot k the root of a perfect subtree of
+   * 2^k leaves when bit k of size is set) and the size, and returns the new size.
+   */
+  appendInPlace(fn: (slots: Uint8Array, size: number) => number): void {
+    const size = fn(this.#slots, this.#size);
+    if (!(Number.isSafeInteger(size) && size >= this.#size)) throw new RangeError(`appendInPlace: new size ${size} is not a count of at least ${this.#size}`);
+    this.#size = size;
+  }
+
   root(): Uint8Array {
     if (this.#size === 0) return EMPTY_ROOT;
     let h: Uint8Array | undefined;

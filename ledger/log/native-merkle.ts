@@ -12,10 +12,20 @@ import { fileURLToPath } from 'node:url';
 export interface NativeMerkle {
   /** Which SHA-256 block function the addon picked: "sha-ni" or "portable". */
   readonly sha256: string;
+  /** How scanRun computes frame checksums: "pclmul" or "portable" (VOLTRAIL_MERKLE_CRC32=portable forces it). */
+  readonly crc32: string;
   /** Appends the leaves data[spans[2i] .. spans[2i+1]) for i < count; returns the new size. */
   appendSpans(frontier: Uint8Array, size: number, data: Uint8Array, spans: Uint32Array, count: number, leafHashesOut?: Uint8Array): number;
   /** Appends each leaf of `leaves`; returns the new size. */
   appendLeaves(frontier: Uint8Array, size: number, leaves: readonly Uint8Array[], leafHashesOut?: Uint8Array): number;
+  /**
+   * The verifier's run scanner (native/scan.c): from `pos` of a segment's bytes, consumes each
+   * unsigned leaf whose frame, canonical record (record-scan.ts's check) and sequence (= the
+   * tree size) check out, hashing it into the frontier; stops at any other entry. Returns the
+   * entries consumed; out[0] the position after them, out[1]/out[2] the first/last record time,
+   * out[3] the simulated records, out[4] why it stopped (0 end, 1 frame, 2 kind, 3 record, 4 sequence).
+   */
+  scanRun(data: Uint8Array, pos: number, frontier: Uint8Array, size: number, out: Float64Array): number;
 }
 
 /** Where the built addon lands (gitignored; rebuilt by `npm run build:native`). */
@@ -44,7 +54,7 @@ export function loadNativeMerkle(): NativeMerkle | undefined {
 }
 
 /** Whether the native hasher is in use and which SHA-256 it runs, or why not: for `voltrail doctor` and the bench. */
-export function nativeMerkleStatus(): { available: boolean; path: string; sha256?: string; reason?: string } {
+export function nativeMerkleStatus(): { available: boolean; path: string; sha256?: string; crc32?: string; reason?: string } {
   const { addon, reason } = load();
-  return addon ? { available: true, path: NATIVE_MERKLE_PATH, sha256: addon.sha256 } : { available: false, path: NATIVE_MERKLE_PATH, reason };
+  return addon ? { available: true, path: NATIVE_MERKLE_PATH, sha256: addon.sha256, crc32: addon.crc32 } : { available: false, path: NATIVE_MERKLE_PATH, reason };
 }

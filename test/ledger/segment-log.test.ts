@@ -137,3 +137,67 @@ test('read-only open reports a torn tail without changing the files', async (t) 
   t.is([...storage.files.values()][0]!.data.length, f.data.length);
   await t.throwsAsync(ro.append(EntryKind.leaf, payload(9)), { message: /read-only/ });
 });
+
+test('the opening scan reads a big segment in pieces: frames across piece boundaries, damage and a torn tail far into it', async (t) => {
+  const storage = new CrashStorage();
+  const log = await SegmentLog.open('/big', { storage, segmentBytes: 64 * 1024 * 1024 });
+  // About 14 MB in one segment (the scan reads 4 MB at a time), one frame of 1 MB among them.
+  const payloads = Array.from({ length: 600 }, (_, i) => payload(i, i === 150 ? 1024 * 1024 : 20_000 + i * 13));
+  await log.appendMany(EntryKind.leaf, payloads);
+  await log.close();
+  const [path] = [...storage.files.keys()];
+  const file = storage.files.get(path!)!;
+  t.true(file.data.length > 12 * 1024 * 1024);
+  const original = Buffer.from(file.data);
+  const offsets: number[] = [];
+  const ro = await SegmentLog.open('/big', {
+    storage,
+    readOnly: true,
+    replay: (e) => {
+      offsets.push(e.offset);
+      if (!Buffer.from(e.payload).equals(payloads[e.index]!)) t.fail(`entry ${e.index} came back changed`);
+    },
+  });
+  t.is(ro.length, 600);
+  t.is(offsets.length, 600);
+  t.is(ro.recovery.droppedBytes, 0);
+
+  // A damaged frame past the first piece (and more than a group commit from the end) is refused and named.
+  t.true(offsets[300]! > 4 * 1024 * 1024 && original.length - offsets[300]! > 4 * 1024 * 1024);
+  const damaged = Buffer.from(original);
+  damaged[offsets[300]! + 20]! ^= 4;
+  file.data = damaged;
+  const err = await t.throwsAsync(SegmentLog.open('/big', { storage, readOnly: true }), { instanceOf: LedgerFormatError });
+  t.deepEqual(err!.location, { index: 300, segment: path!.split('/').pop(), offset: offsets[300] });
+
+  // A torn last frame far into the file: reported read-only, then cut and kept aside.
+  file.data = Buffer.from(original.subarray(0, offsets[599]! + 5000));
+  const torn = await SegmentLog.open('/big', { storage, readOnly: true });
+  t.is(torn.length, 599);
+  t.like(torn.recovery, { offset: offsets[599], droppedBytes: 5000 });
+  const cut = await SegmentLog.open('/big', { storage });
+  t.is(cut.length, 599);
+  t.deepEqual(storage.files.get(cut.recovery.quarantined!)!.data, original.subarray(offsets[599]!, offsets[599]! + 5000));
+  t.is(file.data.length, offsets[599]);
+  await cut.close();
+});
+
+test('a last segment holding only a torn header (never synced) is dropped as unacknowledged', async (t) => {
+  const storage = new CrashStorage();
+  const log = await SegmentLog.open('/h', { storage, segmentBytes: 200 });
+  for (let i = 0; i < 8; i++) await log.append(EntryKind.leaf, payload(i, 60));
+  await log.close();
+  const names = [...storage.files.keys()].sort();
+  t.true(names.length > 2);
+  const last = storage.files.get(names[names.length - 1]!)!;
+  // A segment just started whose header write was torn: 16 bytes, the end zeroed.
+  const count = (await SegmentLog.open('/h', { storage, readOnly: true })).length;
+  storage.files.set('/h/seg-' + String(count).padStart(16, '0') + '.vtl', { data: Buffer.alloc(16), durable: Buffer.alloc(16), dirSynced: true });
+  const again = await SegmentLog.open('/h', { storage });
+  t.is(again.length, count);
+  t.is(again.recovery.droppedBytes, 16);
+  t.is(await again.append(EntryKind.leaf, payload(99)), count);
+  await again.close();
+  t.true(last.data.length > 16);
+  t.is((await SegmentLog.open('/h', { storage, readOnly: true })).length, count + 1);
+});
