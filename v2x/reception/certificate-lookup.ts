@@ -9,7 +9,7 @@
 // jobs carry its check): a sender attaches it about once a second, and the messages right
 // after it must not be refused as unknown while it waits. The certificate's permission for the type and its validity at the generation time are
 // checked here, before the queue, since they cost nothing.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { VerifyKey } from '../../ledger/cose/sign1.ts';
 import type { CertificateCache } from '../security/certificate-cache.ts';
 import { verifyPseudonymCertificate } from '../security/pseudonym-certificate.ts';
@@ -43,7 +43,11 @@ export interface CertificateLookupOptions {
   pendingCapacity?: number;
 }
 
-const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 interface PendingCertificate {
   certificate: PseudonymCertificate;
@@ -69,11 +73,11 @@ export class CertificateLookup {
   lookup(m: DecodedMessage): LookupResult {
     const env = m.envelope;
     if (this.#o.revocations?.isRevoked(m.signerId)) return { ok: false, reason: 'revoked', detail: `signer ${m.signerId} is on the revocation list` };
-    let cert = this.#o.cache.get(env.signer);
+    let cert = this.#o.cache.getById(m.signerId);
     let certificateCheck: SignatureCheck | undefined;
     let certificateId: string | undefined;
     if (env.certificate !== undefined && (cert === undefined || !equal(cert.bytes, env.certificate))) {
-      certificateId = createHash('sha256').update(env.certificate).digest('base64');
+      certificateId = hash('sha256', env.certificate, 'base64');
       if (this.#bad.has(certificateId)) return { ok: false, reason: 'bad-certificate', detail: `signer ${m.signerId}: its attached certificate failed before` };
       const p256 = deferredBackend('P-256');
       const k1 = deferredBackend('secp256k1');

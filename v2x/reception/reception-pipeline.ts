@@ -130,7 +130,8 @@ export class ReceptionPipeline {
   /** Batches handed to the verifier and not settled yet (at most its `parallelism`), in the order handed. */
   #batches: InFlightBatch[] = [];
   #pumpScheduled = false;
-  #idle: (() => void)[] = [];
+  /** Waiters of `drain` / `waitBelow`: resolved once `pending` is at most `below`. */
+  #waiters: { below: number; resolve: () => void }[] = [];
   #closed = false;
 
   constructor(opts: ReceptionOptions) {
@@ -216,9 +217,18 @@ export class ReceptionPipeline {
 
   /** Resolves when nothing is queued or being verified. */
   drain(): Promise<void> {
-    if (this.pending === 0) return Promise.resolve();
+    return this.waitBelow(0);
+  }
+
+  /**
+   * Resolves once at most `n` messages are queued or being verified: back-pressure for a
+   * source that can wait (a replayed capture, a benchmark), so that it keeps the verifiers fed
+   * without filling the queue. A radio cannot wait: it just calls `receive`.
+   */
+  waitBelow(n: number): Promise<void> {
+    if (this.pending <= n) return Promise.resolve();
     this.#schedulePump();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    return new Promise((resolve) => this.#waiters.push({ below: n, resolve }));
   }
 
   /** Expires the local map and certificate cache (call about once a second). */
@@ -354,9 +364,11 @@ export class ReceptionPipeline {
   }
 
   #checkIdle(): void {
-    if (this.pending !== 0 || this.#idle.length === 0) return;
-    const waiting = this.#idle;
-    this.#idle = [];
-    for (const w of waiting) w();
+    if (this.#waiters.length === 0) return;
+    const pending = this.pending;
+    if (!this.#waiters.some((w) => pending <= w.below)) return;
+    const ready = this.#waiters.filter((w) => pending <= w.below);
+    this.#waiters = this.#waiters.filter((w) => pending > w.below);
+    for (const w of ready) w.resolve();
   }
 }
