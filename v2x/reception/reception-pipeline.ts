@@ -261,11 +261,26 @@ export class ReceptionPipeline {
   }
 
   #pump(): void {
+    // Hazards are verified here, now, on this thread, never behind the batches in flight on
+    // the workers (a worker round trip on a loaded board is tens of ms; each worker holds two
+    // batches). They are about 5 % of the traffic, so this costs the thread little, and it bounds
+    // a hazard's wait by one turn of the event loop, not by the other classes' load. At most a
+    // batch of them per turn: a flood of (forged) hazards must not stall reception; the rest
+    // wait their turn or go to the workers with everything else.
+    const now = this.#clock.monotonic();
+    const hazards: Job[] = [];
+    for (let j = this.queue.take(now, 0); j !== undefined; j = hazards.length < this.#batch ? this.queue.take(now, 0) : undefined) hazards.push(j);
+    if (hazards.length > 0) {
+      this.#inFlight += hazards.length;
+      const ok = new Array<boolean>(hazards.length);
+      for (let i = 0; i < hazards.length; i++) ok[i] = hazards[i]!.checks.every(verifyCheck);
+      this.#settle(hazards, ok);
+    }
     while (this.#batches.length < this.#verifier.parallelism && this.queue.size > 0) {
       const jobs: Job[] = [];
-      const now = this.#clock.monotonic();
+      const at = this.#clock.monotonic();
       while (jobs.length < this.#batch) {
-        const j = this.queue.take(now);
+        const j = this.queue.take(at);
         if (j === undefined) break;
         jobs.push(j);
       }
@@ -273,24 +288,12 @@ export class ReceptionPipeline {
       this.#inFlight += jobs.length;
       const batch: InFlightBatch = { jobs, answered: false };
       this.#batches.push(batch);
-      this.#verifier.verify(jobs.map((j) => j.checks)).then(
+      const checks = new Array<SignatureCheck[]>(jobs.length);
+      for (let i = 0; i < jobs.length; i++) checks[i] = jobs[i]!.checks;
+      this.#verifier.verify(checks).then(
         (ok) => this.#answered(batch, ok),
         (err: unknown) => this.#answered(batch, jobs.map(() => false), (err as Error).message),
       );
-    }
-    // Every verifier slot is busy and hazards wait: verify them here, now, rather than behind
-    // the batches in flight (a worker round trip on a loaded board is tens of ms). They are 5 %
-    // of the traffic, so this costs the thread little, and it bounds a hazard's wait by its own
-    // check, not by the other classes' load.
-    if (this.#batches.length >= this.#verifier.parallelism) {
-      const now = this.#clock.monotonic();
-      const hazards: Job[] = [];
-      for (let j = this.queue.take(now, 0); j !== undefined; j = hazards.length < this.#batch ? this.queue.take(now, 0) : undefined) hazards.push(j);
-      if (hazards.length > 0) {
-        this.#inFlight += hazards.length;
-        this.#settle(hazards, hazards.map((j) => j.checks.every(verifyCheck)));
-        return;
-      }
     }
     this.#checkIdle();
   }
