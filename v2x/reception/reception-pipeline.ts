@@ -73,7 +73,11 @@ export interface ReceptionOptions {
   map?: LocalMapOptions;
   /** CAMs of senders within this distance are verified as "action" (default 300 m). */
   actionRadiusM?: number;
-  /** Jobs per verification batch (default 16: small enough that a hazard never waits long behind one). */
+  /**
+   * Jobs per verification batch (default 16 with the inline verifier, whose batch holds the
+   * thread; 64 with worker threads, where each batch costs a message round trip; hazards never
+   * wait behind a batch either way: they are verified at once on this thread).
+   */
   batchSize?: number;
   maxMessageSize?: number;
   duplicateWindowMs?: number;
@@ -153,7 +157,7 @@ export class ReceptionPipeline {
     this.queue = new VerifyQueue<Job>((job, reason) => this.#drop(reason, `waited ${(this.#clock.monotonic() - job.enqueuedAt).toFixed(0)} ms in the verification queue`, job.message), opts.queue);
     this.#plausibility = new PlausibilityChecker(opts.plausibility);
     this.map = new LocalMap(opts.map);
-    this.#batch = opts.batchSize ?? 16;
+    this.#batch = opts.batchSize ?? (this.#verifier.parallelism > 1 ? 64 : 16);
     this.#actionRadius = opts.actionRadiusM ?? 300;
     this.dcc = new ReactiveDcc({ onInterval: opts.onDccInterval });
     this.cbr = new CbrEstimator((cbr) => this.dcc.update(cbr, this.#clock.monotonic()));
