@@ -107,7 +107,8 @@ test('certificates waiting in the queue stay pending for as many signers as the 
   const verifier = new SteppedVerifier();
   const accepted: AcceptedMessage[] = [];
   const dropped: DroppedMessage[] = [];
-  const pipeline = new ReceptionPipeline({ clock, authorities: authority.ring.lookup, verifier, onAccepted: (m) => accepted.push(m), onDropped: (d) => dropped.push(d) });
+  // Batches of 16 (the default with one slot; with several it is 64) keep 40 CAMs in 3 batches.
+  const pipeline = new ReceptionPipeline({ clock, authorities: authority.ring.lookup, verifier, batchSize: 16, onAccepted: (m) => accepted.push(m), onDropped: (d) => dropped.push(d) });
   const lat = (i: number) => 481_372_160 + i * 100;
   for (let i = 0; i < SIGNERS; i++) pipeline.receive(sealers[i]!.seal('cam', cam(lat(i), 0), clock.now(), true));
   await tick();
@@ -142,7 +143,8 @@ function heldRig(parallelism: number) {
   const verifier = new HeldVerifier(parallelism);
   const accepted: AcceptedMessage[] = [];
   const dropped: DroppedMessage[] = [];
-  const pipeline = new ReceptionPipeline({ clock, authorities: authority.ring.lookup, verifier, onAccepted: (m) => accepted.push(m), onDropped: (d) => dropped.push(d) });
+  // Batches of 16 (the default with one slot; with several it is 64) keep 40 CAMs in 3 batches.
+  const pipeline = new ReceptionPipeline({ clock, authorities: authority.ring.lookup, verifier, batchSize: 16, onAccepted: (m) => accepted.push(m), onDropped: (d) => dropped.push(d) });
   const lat = (i: number) => 481_372_160 + i * 100;
   const cams = () => sealers.forEach((s, i) => pipeline.receive(s.seal('cam', cam(lat(i), 0), clock.now(), true)));
   return { clock, sealers, verifier, pipeline, accepted, dropped, lat, cams };
