@@ -223,7 +223,11 @@ function overload(ctx: RunContext): Promise<OverloadResult> {
         `hazard latency in the pipeline (from reception) p99 ${hazardInPipeline.quantile(0.99).toFixed(1)} ms; queue high water ${p.queue.highWater} of ${p.queue.capacity}; ` +
         `RSS ${mb(rssAtStart)} at the start (with the sealed run), peak ${mb(rssPeak)}; main-thread heap peak ${mb(heapPeak)}.`,
     );
-    if (Object.keys(c.dropped).some((r) => !r.startsWith('shed-'))) throw new Error(`v2x overload: genuine messages dropped for other reasons than load: ${JSON.stringify(c.dropped)}`);
+    // Load sheds (shed-*); and when the full radio buffer lost frames, some were the ones that
+    // carried a signer's certificate, whose next messages are then from an unknown signer
+    // (asked for, as on the road). Anything else dropping a genuine message is a bug.
+    const byLoad = (r: string) => r.startsWith('shed-') || (r === 'unknown-signer' && done.droppedAtRadio > 0);
+    if (Object.keys(c.dropped).some((r) => !byLoad(r))) throw new Error(`v2x overload: genuine messages dropped for other reasons than load: ${JSON.stringify(c.dropped)}`);
     return { verifiedPerS: acceptedInRun / elapsed, hazardP50: hazardLatency.quantile(0.5), hazardP99: hazardLatency.quantile(0.99) };
   });
 }

@@ -76,7 +76,15 @@ export class CertificateLookup {
     let cert = this.#o.cache.getById(m.signerId);
     let certificateCheck: SignatureCheck | undefined;
     let certificateId: string | undefined;
-    if (env.certificate !== undefined && (cert === undefined || !equal(cert.bytes, env.certificate))) {
+    const waiting = cert === undefined ? this.#pending.get(m.signerId) : undefined;
+    if (waiting !== undefined && (env.certificate === undefined || equal(waiting.certificate.bytes, env.certificate))) {
+      // The same certificate again while its check still waits in the queue (a sender attaches
+      // it once a second, a hazard always): it was read already; reading it again costs a
+      // point decoding in JavaScript, which under a flood of new signers adds up.
+      cert = waiting.certificate;
+      certificateCheck = waiting.check;
+      certificateId = waiting.certificateId;
+    } else if (env.certificate !== undefined && (cert === undefined || !equal(cert.bytes, env.certificate))) {
       certificateId = hash('sha256', env.certificate, 'base64');
       if (this.#bad.has(certificateId)) return { ok: false, reason: 'bad-certificate', detail: `signer ${m.signerId}: its attached certificate failed before` };
       const p256 = deferredBackend('P-256');
@@ -96,13 +104,6 @@ export class CertificateLookup {
       this.#pending.delete(m.signerId);
       if (this.#pending.size >= this.#pendingCapacity) this.#pending.delete(this.#pending.keys().next().value!);
       this.#pending.set(m.signerId, { certificate: attached, check: certificateCheck!, certificateId });
-    } else if (cert === undefined) {
-      const p = this.#pending.get(m.signerId);
-      if (p !== undefined) {
-        cert = p.certificate;
-        certificateCheck = p.check;
-        certificateId = p.certificateId;
-      }
     }
     if (cert === undefined) {
       this.#o.onUnknownSigner?.(env.signer);
