@@ -8,7 +8,6 @@
 // the reactive DCC (reactive-dcc.ts), whose interval the awareness senders follow.
 import type { Clock } from '../../hal/clock.ts';
 import type { VerifyKey } from '../../ledger/cose/sign1.ts';
-import { sigStructure } from '../../ledger/cose/sign1.ts';
 import { ALG_CURVE } from '../../ledger/cose/algorithms.ts';
 import type { Position } from '../messages/field-types.ts';
 import type { MessageName } from '../messages/message-types.ts';
@@ -35,6 +34,7 @@ import { verifyCheck } from './signature-check.ts';
 import type { SignatureCheck } from './signature-check.ts';
 import { InlineVerifier } from './signature-verifier.ts';
 import type { SignatureVerifier } from './signature-verifier.ts';
+import { v2xSigStructure } from './sig-structure.ts';
 import { checkSize } from './size-limit.ts';
 import { VerifyQueue } from './verify-queue.ts';
 import type { VerifyQueueOptions } from './verify-queue.ts';
@@ -196,7 +196,7 @@ export class ReceptionPipeline {
     checks.push({
       curve: ALG_CURVE[m.envelope.alg],
       publicKey: found.certificate.publicKey,
-      message: sigStructure(m.envelope.protectedBytes, new Uint8Array(0), m.envelope.payload),
+      message: v2xSigStructure(m.envelope.protectedBytes, m.envelope.payload),
       signature: m.envelope.signature,
     });
     const prio = messagePriority(m.payload, this.#own, this.#actionRadius);

@@ -1,13 +1,16 @@
 // The reception hot path's ECDSA check: its byte-wise range and low-S rule agree with the
 // bigint rule (1 <= r < n, 1 <= s <= n/2) at and around every bound, it agrees with the ledger's
 // OpenSSL backend on genuine, high-S and altered signatures on both curves, and a packed batch
-// (the wire form to worker threads) round-trips and refuses bytes that do not parse.
+// (the wire form to worker threads) round-trips and refuses bytes that do not parse; the
+// reception's Sig_structure builder equals the ledger's.
 import test from 'ava';
 import fc from 'fast-check';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import type { Curve } from '../../../ledger/signers/backend.ts';
 import { opensslVerifyBackend } from '../../../ledger/signers/openssl-verify.ts';
+import { sigStructure } from '../../../ledger/cose/sign1.ts';
 import { packBatch, unpackBatch } from '../../../v2x/reception/check-batch.ts';
+import { v2xSigStructure } from '../../../v2x/reception/sig-structure.ts';
 import { inRangeLowS, verifyCheck } from '../../../v2x/reception/signature-check.ts';
 import type { SignatureCheck } from '../../../v2x/reception/signature-check.ts';
 
@@ -101,4 +104,14 @@ test('a packed batch round-trips, keeps each job with its checks, and refuses tr
   t.throws(() => unpackBatch(longer), { instanceOf: RangeError, message: /trailing/ });
   t.throws(() => packBatch([[{ ...a, signature: a.signature.subarray(1) }]]), { instanceOf: RangeError, message: /signature of 63 bytes/ });
   t.deepEqual(unpackBatch(packBatch([])), []);
+});
+
+test('the one-allocation Sig_structure equals the ledger builder at every length boundary', (t) => {
+  for (const pl of [0, 1, 23, 24, 255, 256, 2048, 65535, 65536]) {
+    for (const hl of [0, 5, 24, 300]) {
+      const protectedBytes = Uint8Array.from({ length: hl }, (_, i) => i & 0xff);
+      const payload = Uint8Array.from({ length: pl }, (_, i) => (i * 7) & 0xff);
+      t.deepEqual(v2xSigStructure(protectedBytes, payload), sigStructure(protectedBytes, new Uint8Array(0), payload), `payload ${pl}, protected ${hl}`);
+    }
+  }
 });
