@@ -5,9 +5,11 @@
 // ES256 verification by OpenSSL (node:crypto, nothing else) measured in the same run; and a
 // run at twice the all-cores capacity (quick: 3 s, full: 60 s): verified messages per second
 // against the goal of 3,500 (what a roadside unit must verify), and hazard latency (reception
-// to acceptance) p50 and p99 against 100 ms. The load is sealed live by a generator thread,
-// which shares the cores with the receiver (noted). Memory: the peak RSS and the queue's high
-// water mark during the overload run are noted.
+// to acceptance, end to end from the frame's due time) p50 and p99 against 100 ms. The load is
+// sealed before the run by a generator thread that then only copies frames on schedule into
+// a bounded radio buffer (v2x-load-worker.ts, v2x-radio-ring.ts); what it achieved and cost is
+// noted. Memory: RSS at the start and peak, the main heap's peak and the queue's high water
+// mark during the overload run are noted.
 import { Worker } from 'node:worker_threads';
 import type { BenchCase, RateSession, RunContext, Suite, SuiteEnv } from '../harness/case.ts';
 import { cpuNow } from '../harness/measure.ts';

@@ -154,7 +154,11 @@ export class ReceptionPipeline {
       onUnknownSigner: opts.requestCertificate,
       pendingCapacity: opts.queue?.capacity ?? 2048,
     });
-    this.queue = new VerifyQueue<Job>((job, reason) => this.#drop(reason, `waited ${(this.#clock.monotonic() - job.enqueuedAt).toFixed(0)} ms in the verification queue`, job.message), opts.queue);
+    // Under overload half the messages end here: their detail is written only when someone reads it.
+    this.queue = new VerifyQueue<Job>((job, reason) => {
+      this.counters.drop(reason);
+      if (this.#o.onDropped !== undefined) this.#tellDropped(reason, `waited ${(this.#clock.monotonic() - job.enqueuedAt).toFixed(0)} ms in the verification queue`, job.message);
+    }, opts.queue);
     this.#plausibility = new PlausibilityChecker(opts.plausibility);
     this.map = new LocalMap(opts.map);
     this.#batch = opts.batchSize ?? (this.#verifier.parallelism > 1 ? 64 : 16);
@@ -250,6 +254,11 @@ export class ReceptionPipeline {
 
   #drop(reason: DropReason, detail: string, m?: DecodedMessage): void {
     this.counters.drop(reason);
+    this.#tellDropped(reason, detail, m);
+  }
+
+  /** Tells `onDropped` (already counted). */
+  #tellDropped(reason: DropReason, detail: string, m?: DecodedMessage): void {
     this.#o.onDropped?.({ reason, detail, type: m?.payload.type, signerId: m?.signerId });
   }
 
