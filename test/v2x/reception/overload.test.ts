@@ -209,3 +209,26 @@ test('batches answered out of order are settled in the order handed out', async 
   }
   t.is(r.accepted.length, 40);
 });
+
+test('waitBelow resolves once at most n messages are pending, and at once when already so', async (t) => {
+  const r = heldRig(2);
+  r.cams();
+  await tick();
+  t.is(r.pipeline.pending, 40);
+  let below24 = false;
+  const w = r.pipeline.waitBelow(24).then(() => (below24 = true));
+  await r.pipeline.waitBelow(40);
+  t.false(below24);
+  // Answering the first batch of 16 leaves 24 pending.
+  const first = r.verifier.held.shift()!;
+  first.resolve(first.jobs.map((c) => c.every(verifyCheck)));
+  await w;
+  t.true(below24);
+  t.true(r.pipeline.pending <= 24);
+  while (r.pipeline.pending > 0) {
+    r.verifier.release();
+    await tick();
+  }
+  await r.pipeline.waitBelow(0);
+  t.is(r.accepted.length, 40);
+});
