@@ -121,12 +121,21 @@ export function encodeStruct(schema: Schema, value: unknown, path = schema.name)
   return out;
 }
 
+// Each schema's fields by CBOR key, built once: decoding runs for every message received.
+const fieldsByKey = new WeakMap<Schema, Map<unknown, Field>>();
+
+function keyTable(schema: Schema): Map<unknown, Field> {
+  let t = fieldsByKey.get(schema);
+  if (t === undefined) fieldsByKey.set(schema, (t = new Map(schema.fields.map((f) => [f.key, f]))));
+  return t;
+}
+
 /** Reads a decoded CBOR map as `schema`, refusing unknown keys, missing fields and bad values. */
 export function decodeStruct(schema: Schema, value: unknown, path = schema.name): Record<string, unknown> {
   if (!(value instanceof Map)) throw new TypeError(`${path}: expected a map, got ${describe(value)}`);
-  const byKey = new Map(schema.fields.map((f) => [f.key, f]));
+  const byKey = keyTable(schema);
   for (const k of value.keys()) {
-    if (!byKey.has(k as number)) throw new TypeError(`${path}: unknown field key ${String(k)} (known: ${schema.fields.map((f) => `${f.key} ${f.name}`).join(', ')})`);
+    if (!byKey.has(k)) throw new TypeError(`${path}: unknown field key ${String(k)} (known: ${schema.fields.map((f) => `${f.key} ${f.name}`).join(', ')})`);
   }
   const out: Record<string, unknown> = {};
   for (const f of schema.fields) {

@@ -5,6 +5,7 @@
 import { TYP } from '../../ledger/typ.ts';
 import { decodePayload, parseEnvelope } from '../security/envelope.ts';
 import type { DecodedPayload, ParsedEnvelope } from '../security/envelope.ts';
+import { signerIdOf } from '../security/signer-id.ts';
 import { V2xError } from '../v2x-error.ts';
 
 export interface DecodedMessage {
@@ -22,7 +23,7 @@ export function boundedDecode(bytes: Uint8Array): DecodeResult {
     if (envelope.typ !== TYP.v2xMessage) throw new V2xError('wrong-typ', `envelope: typ is ${envelope.typ}, expected ${TYP.v2xMessage}`);
     if (envelope.signature.length !== 64) throw new V2xError('malformed', `envelope: the signature is ${envelope.signature.length} bytes, not 64 (r||s)`);
     const payload = decodePayload(envelope.payload);
-    return { ok: true, message: { envelope, payload, signerId: Buffer.from(envelope.signer).toString('hex') } };
+    return { ok: true, message: { envelope, payload, signerId: signerIdOf(envelope.signer) } };
   } catch (err) {
     if (err instanceof V2xError) return { ok: false, error: err };
     // parseEnvelope and decodePayload wrap what they meet; anything else is still bad input.

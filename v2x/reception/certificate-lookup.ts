@@ -9,7 +9,7 @@
 // jobs carry its check): a sender attaches it about once a second, and the messages right
 // after it must not be refused as unknown while it waits. The certificate's permission for the type and its validity at the generation time are
 // checked here, before the queue, since they cost nothing.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { VerifyKey } from '../../ledger/cose/sign1.ts';
 import type { CertificateCache } from '../security/certificate-cache.ts';
 import { verifyPseudonymCertificate } from '../security/pseudonym-certificate.ts';
@@ -43,7 +43,11 @@ export interface CertificateLookupOptions {
   pendingCapacity?: number;
 }
 
-const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 interface PendingCertificate {
   certificate: PseudonymCertificate;
@@ -69,11 +73,19 @@ export class CertificateLookup {
   lookup(m: DecodedMessage): LookupResult {
     const env = m.envelope;
     if (this.#o.revocations?.isRevoked(m.signerId)) return { ok: false, reason: 'revoked', detail: `signer ${m.signerId} is on the revocation list` };
-    let cert = this.#o.cache.get(env.signer);
+    let cert = this.#o.cache.getById(m.signerId);
     let certificateCheck: SignatureCheck | undefined;
     let certificateId: string | undefined;
-    if (env.certificate !== undefined && (cert === undefined || !equal(cert.bytes, env.certificate))) {
-      certificateId = createHash('sha256').update(env.certificate).digest('base64');
+    const waiting = cert === undefined ? this.#pending.get(m.signerId) : undefined;
+    if (waiting !== undefined && (env.certificate === undefined || equal(waiting.certificate.bytes, env.certificate))) {
+      // The same certificate again while its check still waits in the queue (a sender attaches
+      // it once a second, a hazard always): it was read already; reading it again costs a
+      // point decoding in JavaScript, which under a flood of new signers adds up.
+      cert = waiting.certificate;
+      certificateCheck = waiting.check;
+      certificateId = waiting.certificateId;
+    } else if (env.certificate !== undefined && (cert === undefined || !equal(cert.bytes, env.certificate))) {
+      certificateId = hash('sha256', env.certificate, 'base64');
       if (this.#bad.has(certificateId)) return { ok: false, reason: 'bad-certificate', detail: `signer ${m.signerId}: its attached certificate failed before` };
       const p256 = deferredBackend('P-256');
       const k1 = deferredBackend('secp256k1');
@@ -92,13 +104,6 @@ export class CertificateLookup {
       this.#pending.delete(m.signerId);
       if (this.#pending.size >= this.#pendingCapacity) this.#pending.delete(this.#pending.keys().next().value!);
       this.#pending.set(m.signerId, { certificate: attached, check: certificateCheck!, certificateId });
-    } else if (cert === undefined) {
-      const p = this.#pending.get(m.signerId);
-      if (p !== undefined) {
-        cert = p.certificate;
-        certificateCheck = p.check;
-        certificateId = p.certificateId;
-      }
     }
     if (cert === undefined) {
       this.#o.onUnknownSigner?.(env.signer);

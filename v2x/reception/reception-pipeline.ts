@@ -8,7 +8,6 @@
 // the reactive DCC (reactive-dcc.ts), whose interval the awareness senders follow.
 import type { Clock } from '../../hal/clock.ts';
 import type { VerifyKey } from '../../ledger/cose/sign1.ts';
-import { sigStructure } from '../../ledger/cose/sign1.ts';
 import { ALG_CURVE } from '../../ledger/cose/algorithms.ts';
 import type { Position } from '../messages/field-types.ts';
 import type { MessageName } from '../messages/message-types.ts';
@@ -35,6 +34,7 @@ import { verifyCheck } from './signature-check.ts';
 import type { SignatureCheck } from './signature-check.ts';
 import { InlineVerifier } from './signature-verifier.ts';
 import type { SignatureVerifier } from './signature-verifier.ts';
+import { v2xSigStructure } from './sig-structure.ts';
 import { checkSize } from './size-limit.ts';
 import { VerifyQueue } from './verify-queue.ts';
 import type { VerifyQueueOptions } from './verify-queue.ts';
@@ -73,7 +73,11 @@ export interface ReceptionOptions {
   map?: LocalMapOptions;
   /** CAMs of senders within this distance are verified as "action" (default 300 m). */
   actionRadiusM?: number;
-  /** Jobs per verification batch (default 16: small enough that a hazard never waits long behind one). */
+  /**
+   * Jobs per verification batch (default 16 with the inline verifier, whose batch holds the
+   * thread; 64 with worker threads, where each batch costs a message round trip; hazards never
+   * wait behind a batch either way: they are verified at once on this thread).
+   */
   batchSize?: number;
   maxMessageSize?: number;
   duplicateWindowMs?: number;
@@ -130,7 +134,8 @@ export class ReceptionPipeline {
   /** Batches handed to the verifier and not settled yet (at most its `parallelism`), in the order handed. */
   #batches: InFlightBatch[] = [];
   #pumpScheduled = false;
-  #idle: (() => void)[] = [];
+  /** Waiters of `drain` / `waitBelow`: resolved once `pending` is at most `below`. */
+  #waiters: { below: number; resolve: () => void }[] = [];
   #closed = false;
 
   constructor(opts: ReceptionOptions) {
@@ -149,10 +154,14 @@ export class ReceptionPipeline {
       onUnknownSigner: opts.requestCertificate,
       pendingCapacity: opts.queue?.capacity ?? 2048,
     });
-    this.queue = new VerifyQueue<Job>((job, reason) => this.#drop(reason, `waited ${(this.#clock.monotonic() - job.enqueuedAt).toFixed(0)} ms in the verification queue`, job.message), opts.queue);
+    // Under overload half the messages end here: their detail is written only when someone reads it.
+    this.queue = new VerifyQueue<Job>((job, reason) => {
+      this.counters.drop(reason);
+      if (this.#o.onDropped !== undefined) this.#tellDropped(reason, `waited ${(this.#clock.monotonic() - job.enqueuedAt).toFixed(0)} ms in the verification queue`, job.message);
+    }, opts.queue);
     this.#plausibility = new PlausibilityChecker(opts.plausibility);
     this.map = new LocalMap(opts.map);
-    this.#batch = opts.batchSize ?? 16;
+    this.#batch = opts.batchSize ?? (this.#verifier.parallelism > 1 ? 64 : 16);
     this.#actionRadius = opts.actionRadiusM ?? 300;
     this.dcc = new ReactiveDcc({ onInterval: opts.onDccInterval });
     this.cbr = new CbrEstimator((cbr) => this.dcc.update(cbr, this.#clock.monotonic()));
@@ -191,7 +200,7 @@ export class ReceptionPipeline {
     checks.push({
       curve: ALG_CURVE[m.envelope.alg],
       publicKey: found.certificate.publicKey,
-      message: sigStructure(m.envelope.protectedBytes, new Uint8Array(0), m.envelope.payload),
+      message: v2xSigStructure(m.envelope.protectedBytes, m.envelope.payload),
       signature: m.envelope.signature,
     });
     const prio = messagePriority(m.payload, this.#own, this.#actionRadius);
@@ -216,9 +225,18 @@ export class ReceptionPipeline {
 
   /** Resolves when nothing is queued or being verified. */
   drain(): Promise<void> {
-    if (this.pending === 0) return Promise.resolve();
+    return this.waitBelow(0);
+  }
+
+  /**
+   * Resolves once at most `n` messages are queued or being verified: back-pressure for a
+   * source that can wait (a replayed capture, a benchmark), so that it keeps the verifiers fed
+   * without filling the queue. A radio cannot wait: it just calls `receive`.
+   */
+  waitBelow(n: number): Promise<void> {
+    if (this.pending <= n) return Promise.resolve();
     this.#schedulePump();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    return new Promise((resolve) => this.#waiters.push({ below: n, resolve }));
   }
 
   /** Expires the local map and certificate cache (call about once a second). */
@@ -236,6 +254,11 @@ export class ReceptionPipeline {
 
   #drop(reason: DropReason, detail: string, m?: DecodedMessage): void {
     this.counters.drop(reason);
+    this.#tellDropped(reason, detail, m);
+  }
+
+  /** Tells `onDropped` (already counted). */
+  #tellDropped(reason: DropReason, detail: string, m?: DecodedMessage): void {
     this.#o.onDropped?.({ reason, detail, type: m?.payload.type, signerId: m?.signerId });
   }
 
@@ -251,11 +274,26 @@ export class ReceptionPipeline {
   }
 
   #pump(): void {
+    // Hazards are verified here, now, on this thread, never behind the batches in flight on
+    // the workers (a worker round trip on a loaded board is tens of ms; each worker holds two
+    // batches). They are about 5 % of the traffic, so this costs the thread little, and it bounds
+    // a hazard's wait by one turn of the event loop, not by the other classes' load. At most a
+    // batch of them per turn: a flood of (forged) hazards must not stall reception; the rest
+    // wait their turn or go to the workers with everything else.
+    const now = this.#clock.monotonic();
+    const hazards: Job[] = [];
+    for (let j = this.queue.take(now, 0); j !== undefined; j = hazards.length < this.#batch ? this.queue.take(now, 0) : undefined) hazards.push(j);
+    if (hazards.length > 0) {
+      this.#inFlight += hazards.length;
+      const ok = new Array<boolean>(hazards.length);
+      for (let i = 0; i < hazards.length; i++) ok[i] = hazards[i]!.checks.every(verifyCheck);
+      this.#settle(hazards, ok);
+    }
     while (this.#batches.length < this.#verifier.parallelism && this.queue.size > 0) {
       const jobs: Job[] = [];
-      const now = this.#clock.monotonic();
+      const at = this.#clock.monotonic();
       while (jobs.length < this.#batch) {
-        const j = this.queue.take(now);
+        const j = this.queue.take(at);
         if (j === undefined) break;
         jobs.push(j);
       }
@@ -263,24 +301,12 @@ export class ReceptionPipeline {
       this.#inFlight += jobs.length;
       const batch: InFlightBatch = { jobs, answered: false };
       this.#batches.push(batch);
-      this.#verifier.verify(jobs.map((j) => j.checks)).then(
+      const checks = new Array<SignatureCheck[]>(jobs.length);
+      for (let i = 0; i < jobs.length; i++) checks[i] = jobs[i]!.checks;
+      this.#verifier.verify(checks).then(
         (ok) => this.#answered(batch, ok),
         (err: unknown) => this.#answered(batch, jobs.map(() => false), (err as Error).message),
       );
-    }
-    // Every verifier slot is busy and hazards wait: verify them here, now, rather than behind
-    // the batches in flight (a worker round trip on a loaded board is tens of ms). They are 5 %
-    // of the traffic, so this costs the thread little, and it bounds a hazard's wait by its own
-    // check, not by the other classes' load.
-    if (this.#batches.length >= this.#verifier.parallelism) {
-      const now = this.#clock.monotonic();
-      const hazards: Job[] = [];
-      for (let j = this.queue.take(now, 0); j !== undefined; j = hazards.length < this.#batch ? this.queue.take(now, 0) : undefined) hazards.push(j);
-      if (hazards.length > 0) {
-        this.#inFlight += hazards.length;
-        this.#settle(hazards, hazards.map((j) => j.checks.every(verifyCheck)));
-        return;
-      }
     }
     this.#checkIdle();
   }
@@ -354,9 +380,11 @@ export class ReceptionPipeline {
   }
 
   #checkIdle(): void {
-    if (this.pending !== 0 || this.#idle.length === 0) return;
-    const waiting = this.#idle;
-    this.#idle = [];
-    for (const w of waiting) w();
+    if (this.#waiters.length === 0) return;
+    const pending = this.pending;
+    if (!this.#waiters.some((w) => pending <= w.below)) return;
+    const ready = this.#waiters.filter((w) => pending <= w.below);
+    this.#waiters = this.#waiters.filter((w) => pending > w.below);
+    for (const w of ready) w.resolve();
   }
 }

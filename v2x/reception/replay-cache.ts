@@ -6,7 +6,7 @@
 // (after verification only, so a forgery cannot move it): a verified signer never signs two
 // messages with times going backwards, so an older time from it is a replay too (this holds
 // even when a flood has pushed the first copy out of the bounded table).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { DropReason } from './drop-reason.ts';
 
 export interface ReplayCacheOptions {
@@ -45,7 +45,7 @@ export class ReplayCache {
   /** Checks and remembers a message's bytes at reception time `now`. */
   check(bytes: Uint8Array, now: number): DropReason | undefined {
     this.#expire(now);
-    const id = createHash('sha256').update(bytes).digest('base64');
+    const id = hash('sha256', bytes, 'base64');
     const first = this.#seen.get(id);
     if (first !== undefined) return now - first <= this.#dupWindow ? 'duplicate' : 'replay';
     if (this.#seen.size >= this.#capacity) this.#seen.delete(this.#seen.keys().next().value!);

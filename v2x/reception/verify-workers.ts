@@ -1,5 +1,6 @@
 // Signature verification on all cores: a fixed set of worker threads (verify-worker.ts), each
-// taking whole batches of jobs; a batch goes to the worker with the fewest batches in flight.
+// taking whole batches of jobs; a batch goes to the worker with the fewest batches in flight,
+// packed into one buffer that is transferred, not cloned (check-batch.ts).
 // The ledger's SignerPool verifies over bare digests (noble's path for P-256, about 20 times
 // slower than OpenSSL there), so reception has its own small pool that hands OpenSSL the
 // Sig_structure bytes. Workers start at construction (`ready`) so the first hazard does not
@@ -10,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import type { SignatureCheck } from './signature-check.ts';
 import type { SignatureVerifier } from './signature-verifier.ts';
 import type { WorkerRequest, WorkerResponse } from './verify-worker.ts';
+import { packBatch } from './check-batch.ts';
 import { workerExecArgv } from '../../ledger/signers/worker-exec-argv.ts';
 
 interface Slot {
@@ -56,7 +58,7 @@ export class WorkerVerifier implements SignatureVerifier {
       const p = slot.pending.get(r.id);
       if (p === undefined) return;
       slot.pending.delete(r.id);
-      if (r.out !== undefined) p.resolve(Array.from(r.out, (v) => v === 1));
+      if (r.out !== undefined && r.out.length === p.n) p.resolve(Array.from(r.out, (v) => v === 1));
       else p.reject(new Error(`verification worker: ${r.error ?? 'no answer'}`));
     });
     const die = (why: string) => {
@@ -77,9 +79,10 @@ export class WorkerVerifier implements SignatureVerifier {
     for (const s of this.#slots) if (s.pending.size < slot.pending.size) slot = s;
     await slot.ready;
     const id = this.#next++;
+    const batch = packBatch(jobs);
     return new Promise<boolean[]>((resolve, reject) => {
       slot.pending.set(id, { resolve, reject, n: jobs.length });
-      slot.worker.postMessage({ id, jobs: jobs as SignatureCheck[][] } satisfies WorkerRequest);
+      slot.worker.postMessage({ id, batch } satisfies WorkerRequest, [batch.buffer]);
     });
   }
 

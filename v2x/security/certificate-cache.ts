@@ -4,8 +4,7 @@
 // attach their certificate about once a second, so a receiver that missed it asks for it
 // (the payload's certificate requests) rather than dropping the sender for long.
 import type { PseudonymCertificate } from './pseudonym-certificate.ts';
-
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+import { signerIdOf as hex } from './signer-id.ts';
 
 export class CertificateCache {
   readonly #byDigest = new Map<string, PseudonymCertificate>();
@@ -21,7 +20,11 @@ export class CertificateCache {
   }
 
   get(digest: Uint8Array): PseudonymCertificate | undefined {
-    const id = hex(digest);
+    return this.getById(hex(digest));
+  }
+
+  /** `get` by the digest's hex (signerIdOf), which reception already holds. */
+  getById(id: string): PseudonymCertificate | undefined {
     const cert = this.#byDigest.get(id);
     if (cert !== undefined) {
       this.#byDigest.delete(id); // refresh its place in the LRU order

@@ -107,7 +107,8 @@ test('certificates waiting in the queue stay pending for as many signers as the 
   const verifier = new SteppedVerifier();
   const accepted: AcceptedMessage[] = [];
   const dropped: DroppedMessage[] = [];
-  const pipeline = new ReceptionPipeline({ clock, authorities: authority.ring.lookup, verifier, onAccepted: (m) => accepted.push(m), onDropped: (d) => dropped.push(d) });
+  // Batches of 16 (the default with one slot; with several it is 64) keep 40 CAMs in 3 batches.
+  const pipeline = new ReceptionPipeline({ clock, authorities: authority.ring.lookup, verifier, batchSize: 16, onAccepted: (m) => accepted.push(m), onDropped: (d) => dropped.push(d) });
   const lat = (i: number) => 481_372_160 + i * 100;
   for (let i = 0; i < SIGNERS; i++) pipeline.receive(sealers[i]!.seal('cam', cam(lat(i), 0), clock.now(), true));
   await tick();
@@ -142,7 +143,8 @@ function heldRig(parallelism: number) {
   const verifier = new HeldVerifier(parallelism);
   const accepted: AcceptedMessage[] = [];
   const dropped: DroppedMessage[] = [];
-  const pipeline = new ReceptionPipeline({ clock, authorities: authority.ring.lookup, verifier, onAccepted: (m) => accepted.push(m), onDropped: (d) => dropped.push(d) });
+  // Batches of 16 (the default with one slot; with several it is 64) keep 40 CAMs in 3 batches.
+  const pipeline = new ReceptionPipeline({ clock, authorities: authority.ring.lookup, verifier, batchSize: 16, onAccepted: (m) => accepted.push(m), onDropped: (d) => dropped.push(d) });
   const lat = (i: number) => 481_372_160 + i * 100;
   const cams = () => sealers.forEach((s, i) => pipeline.receive(s.seal('cam', cam(lat(i), 0), clock.now(), true)));
   return { clock, sealers, verifier, pipeline, accepted, dropped, lat, cams };
@@ -205,5 +207,28 @@ test('batches answered out of order are settled in the order handed out', async 
     r.verifier.release();
     await tick();
   }
+  t.is(r.accepted.length, 40);
+});
+
+test('waitBelow resolves once at most n messages are pending, and at once when already so', async (t) => {
+  const r = heldRig(2);
+  r.cams();
+  await tick();
+  t.is(r.pipeline.pending, 40);
+  let below24 = false;
+  const w = r.pipeline.waitBelow(24).then(() => (below24 = true));
+  await r.pipeline.waitBelow(40);
+  t.false(below24);
+  // Answering the first batch of 16 leaves 24 pending.
+  const first = r.verifier.held.shift()!;
+  first.resolve(first.jobs.map((c) => c.every(verifyCheck)));
+  await w;
+  t.true(below24);
+  t.true(r.pipeline.pending <= 24);
+  while (r.pipeline.pending > 0) {
+    r.verifier.release();
+    await tick();
+  }
+  await r.pipeline.waitBelow(0);
   t.is(r.accepted.length, 40);
 });
