@@ -3,7 +3,8 @@
 // /proc/PID/status every 200 ms over the run: start (once the runtime printed its first
 // status line), maximum, end, and the slope in bytes per simulated hour (a leak shows as a
 // steady rise). Two ways of running it: as a board does (the JavaScript bundle of
-// scripts/build-bundle.mjs, with the node flags of deploy/voltrail.service's ExecStart), which
+// scripts/build-bundle.mjs, with the node flags of deploy/voltrail.service's ExecStart and the
+// variables of its Environment= lines), which
 // the 80 MB goal is for; and as development does (bin/voltrail.js compiling the TypeScript
 // sources with tsx in the process). Reference: the RSS of a bare `node -e` process of the same
 // Node, sampled the same way, so that the ratio says how much voltrail adds to Node itself.
@@ -88,9 +89,19 @@ export function unitNodeFlags(unit: string): string[] {
   return words.slice(1, script);
 }
 
+/** The variables of the unit's `Environment=NAME=VALUE` lines (one assignment a line, as ours are). */
+export function unitEnvironment(unit: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of unit.split('\n')) {
+    const m = /^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]!] = m[2]!.replace(/^"(.*)"$/, '$1');
+  }
+  return env;
+}
+
 /** Builds the bundle into a temporary folder under the project's git-ignored tmp/ (never the
  * working tree's dist/; inside the project so that its packages resolve). */
-async function boardBundle(): Promise<{ dir: string; flags: string[] }> {
+async function boardBundle(): Promise<{ dir: string; flags: string[]; env: Record<string, string> }> {
   await mkdir(TMP, { recursive: true });
   const dir = await mkdtemp(join(TMP, 'bench-bundle-'));
   const r = await sampleProcess([BUILD, '--outdir', join(dir, 'dist')], 120_000);
@@ -98,18 +109,19 @@ async function boardBundle(): Promise<{ dir: string; flags: string[] }> {
     await rm(dir, { recursive: true, force: true });
     throw new SkipCase(`the bundle did not build (scripts/build-bundle.mjs exited ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')})`);
   }
-  return { dir: join(dir, 'dist'), flags: unitNodeFlags(await readFile(UNIT, 'utf8')) };
+  const unit = await readFile(UNIT, 'utf8');
+  return { dir: join(dir, 'dist'), flags: unitNodeFlags(unit), env: unitEnvironment(unit) };
 }
 
 function measureRuntime(ctx: RunContext, mode: Mode): Promise<Sampled> {
   return ctx.once(`runtime-memory-${mode}`, async () => {
     const seconds = ctx.quick ? 20 : 60;
     const dir = await mkdtemp(join(os.tmpdir(), 'voltrail-bench-rss-'));
-    let bundle: { dir: string; flags: string[] } | undefined;
+    let bundle: { dir: string; flags: string[]; env: Record<string, string> } | undefined;
     try {
       bundle = mode === 'board' ? await boardBundle() : undefined;
-      // As the unit starts it: node FLAGS bin/voltrail.js with VOLTRAIL_BUNDLE naming the bundle.
-      const env = { ...process.env, VOLTRAIL_BUNDLE: bundle ? bundle.dir : '0' };
+      // As the unit starts it: its environment, node FLAGS bin/voltrail.js with VOLTRAIL_BUNDLE naming the bundle.
+      const env = { ...process.env, ...bundle?.env, VOLTRAIL_BUNDLE: bundle ? bundle.dir : '0' };
       const args = [...(bundle?.flags ?? []), CLI, 'run', '--sim', '--speed', String(SPEED), '--period', '100ms', '--duration', `${seconds}s`, '--status-json', '--data-dir', dir];
       // Start-up (TypeScript loading) takes long on a loaded machine: allow it generously.
       const r = await sampleProcess(args, seconds * 1000 + 180_000, env);
@@ -120,7 +132,7 @@ function measureRuntime(ctx: RunContext, mode: Mode): Promise<Sampled> {
       const simSeconds = last?.s.simTimeS ?? 0;
       const speed = first && last && last.t > first.t ? ((simSeconds - (first.s.simTimeS ?? 0)) * 1000) / (last.t - first.t) : SPEED;
       const summary = summarizeRss(r.samples, r.upMs ?? 0);
-      const how = bundle ? `bin/voltrail.js running the bundle (scripts/build-bundle.mjs, VOLTRAIL_BUNDLE) with the unit's node flags \`${bundle.flags.join(' ')}\`, as a board runs it` : 'bin/voltrail.js, which compiles the TypeScript sources with tsx at start (development)';
+      const how = bundle ? `bin/voltrail.js running the bundle (scripts/build-bundle.mjs, VOLTRAIL_BUNDLE) with the unit's environment \`${Object.entries(bundle.env).filter(([k]) => k !== 'VOLTRAIL_BUNDLE').map(([k, v]) => `${k}=${v}`).join(' ')}\` and node flags \`${bundle.flags.join(' ')}\`, as a board runs it` : 'bin/voltrail.js, which compiles the TypeScript sources with tsx at start (development)';
       ctx.note(
         `runtime-memory (${mode}): \`voltrail run --sim --speed ${SPEED} --period 100ms --duration ${seconds}s --status-json\` through ${how}; VmRSS every ${SAMPLE_MS} ms: ${r.samples.length} samples; start = first sample after its first status line (${((r.upMs ?? 0) / 1000).toFixed(1)} s after launch); the slope is fitted from there on and scaled to bytes per simulated hour by the simulated speed reached (${speed.toFixed(1)}x of at most ${SPEED}x). The run ended at ${simSeconds.toFixed(0)} simulated s with ${last?.s.records ?? 0} durable records.`,
       );
