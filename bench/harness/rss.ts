@@ -46,19 +46,24 @@ export interface RssSummary {
 
 /**
  * Start (the first sample at or after `fromMs`, when the program was up), maximum and last RSS,
- * and the slope over the samples from `fromMs` on (start-up allocation is not growth).
+ * and the slope over the samples from `fromMs` on (start-up allocation is not growth), or with
+ * `slopeOver` (0 to 1) over that last fraction of them only: a program's heap fills to its
+ * working size for a while after it is up, which is not growth either, while a leak keeps
+ * rising through the last half as through the whole run.
  */
-export function summarizeRss(samples: readonly RssSample[], fromMs = 0): RssSummary {
+export function summarizeRss(samples: readonly RssSample[], fromMs = 0, slopeOver = 1): RssSummary {
   if (samples.length === 0) throw new RangeError('no RSS samples: the process ended before the first one');
+  if (!(slopeOver > 0 && slopeOver <= 1)) throw new RangeError(`slopeOver ${slopeOver}: a fraction above 0 and at most 1`);
   const steady = samples.filter((s) => s.t >= fromMs);
   const used = steady.length > 0 ? steady : samples;
+  const fitted = used.slice(Math.floor(used.length * (1 - slopeOver)));
   return {
     start: used[0]!.rss,
     max: Math.max(...samples.map((s) => s.rss)),
     end: samples[samples.length - 1]!.rss,
     slopePerMs: slope(
-      used.map((s) => s.t),
-      used.map((s) => s.rss),
+      fitted.map((s) => s.t),
+      fitted.map((s) => s.rss),
     ),
   };
 }

@@ -42,7 +42,7 @@ function result(ctx: RunContext): Promise<Result> {
       `passport-verify: ${log.generated ? `generated a ${records.toLocaleString('en-US')}-record provisioned ledger (${(log.bytes / 1e6).toFixed(0)} MB) in ${log.generateSeconds!.toFixed(1)} s, cached` : `reused the cached ${records.toLocaleString('en-US')}-record ledger (${(log.bytes / 1e6).toFixed(0)} MB)`}; ` +
         `export took ${exportS.toFixed(1)} s wall; the bundle is ${(bytes.length / 1e6).toFixed(2)} MB (${bundle.logs[0]!.records.length} records, ${bundle.logs[0]!.checkpoints.length} checkpoints, ${bundle.logs[0]!.witnesses.length} witness countersignatures).`,
     );
-    const trust = { publicKey: log.fleetPublicKey, curve: 'secp256k1' as const };
+    const trust = { publicKey: log.publicKey, curve: 'secp256k1' as const };
     const b = decodeBundle(bytes);
     const l = b.logs[0]!;
     const items = 1 + l.records.length + l.checkpoints.length + l.witnesses.length;

@@ -5,7 +5,8 @@
 import { emptySnapshot, type BatterySnapshot } from '../../devices/snapshot.ts';
 import { telemetryBody } from '../../firmware-ts/telemetry/telemetry-body.ts';
 import type { CborValue } from '../../ledger/cbor/value.ts';
-import type { LedgerRecord } from '../../ledger/log/record.ts';
+import { encodeCanonical } from '../../ledger/cbor/canonical-encode.ts';
+import { encodeRecordWithBody, type LedgerRecord } from '../../ledger/log/record.ts';
 
 export const CELLS = 96;
 export const TEMPERATURES = 16;
@@ -51,4 +52,14 @@ export function recordValue(r: LedgerRecord): Map<number, CborValue> {
   ]);
   if (r.simulated) m.set(5, true);
   return m;
+}
+
+/**
+ * The stored leaves of a long fixture ledger, fast: leaf(i, seq) is record i's bytes (at ledger
+ * sequence number `seq`, default i) with the body of record i % `bodies`, each body encoded once
+ * and wrapped by encodeRecordWithBody (the bytes encodeRecord gives, checked as stored records are).
+ */
+export function fixtureLeaves(bodies = 64): (i: number, seq?: number) => Uint8Array {
+  const bodyBytes = Array.from({ length: bodies }, (_, i) => encodeCanonical(recordAt(i).body));
+  return (i, seq = i) => encodeRecordWithBody({ seq, time: T0 + i * 10_000, type: 'telemetry', simulated: true, mono: i * 10_000, boot: BOOT_ID }, bodyBytes[i % bodies]!);
 }

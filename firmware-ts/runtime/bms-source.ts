@@ -40,7 +40,8 @@ function uartSource(driver: UartBmsDriver, source: string): BmsSource {
 
 async function openCan(spec: string): Promise<CanBus> {
   try {
-    return await openBus(spec, {});
+    // The drivers read with frames(): no queue for receive() that nobody would read.
+    return await openBus(spec, { receiveQueueFromOpen: false });
   } catch (err) {
     if (err instanceof CanError) throw new UserError(`bms.bus ${spec}: ${err.message}`, 1, { cause: err });
     throw err;

@@ -24,7 +24,6 @@ import type { SystemdNotifier } from './watchdog.ts';
 import { readStatus, writeStatus, type RuntimeStatus } from './status-file.ts';
 import { ledgerDir } from './data-dir.ts';
 import type { Logger } from './logger.ts';
-import { startBoardUplink } from '../uplink/board-uplink.ts';
 import type { Uplink } from '../uplink/uplink.ts';
 import { LifecycleRecorder, SUMMARY_TYPE, type AccountingOptions } from '../passport/lifecycle-recorder.ts';
 
@@ -310,8 +309,9 @@ export async function runRuntime(o: RuntimeOptions): Promise<RuntimeSummary> {
   saveStatus(status(true));
 
   // Store-and-forward to the fleet (firmware-ts/UPLINK.md): it reads the ledger's durable entries.
+  // Loaded only when configured: the MQTT client costs a board over 10 MB of memory.
   uplink = cfg.uplink
-    ? await startBoardUplink({
+    ? await (await import('../uplink/board-uplink.ts')).startBoardUplink({
         config: cfg.uplink,
         dataDir,
         durable: () => ledger?.durableEntries ?? 0,

@@ -86,8 +86,10 @@ export async function runSim(o: SimRunOptions): Promise<SimRunSummary> {
   const paced = o.speed === 1 ? undefined : new (await import('../../sim-hardware/paced-clock.ts')).PacedClock(o.clock, { speed: o.speed });
   const db = await loadDbc(VOLTRAIL_DBC_PATH);
   const hub = new VirtualCanHub();
-  const simBus = hub.open({ name: 'bms' });
-  const boardBus = hub.open({ name: 'board' });
+  // Both sides read with frames() (or not at all): no queue for receive() that nobody would read
+  // (it would fill with 4096 stale frames).
+  const simBus = hub.open({ name: 'bms', receiveQueueFromOpen: false });
+  const boardBus = hub.open({ name: 'board', receiveQueueFromOpen: false });
   // Urban driving with short rests; 50 ms plant steps keep the 100 ms CAN messages on time.
   const rig = await startSimRig({ bms: 'voltrail', canBus: simBus, cells: o.cells, seed: o.seed, profile: 'urban,rest@20', clock: paced ?? o.clock, maxStepS: 0.05, faults: o.faults });
   const driver = new CanBmsDriver({ source: 'voltrail', bus: boardBus, db, rules: VOLTRAIL_RULES, clock: rig.clock, staleMargin: config.health.staleMarginFactor });

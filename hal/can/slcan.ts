@@ -32,6 +32,8 @@ export interface SlcanOptions {
   channel?: string;
   clock?: Clock;
   queueCapacity?: number;
+  /** Make the queue for `receive()` at the first call instead of at open: for readers that only iterate `frames()`, whose bus would otherwise hold a full queue of frames nobody reads. */
+  receiveQueueFromOpen?: boolean;
 }
 
 type Reply = { kind: 'ok' } | { kind: 'value'; line: string } | { kind: 'bell' } | { kind: 'timeout' };
@@ -100,6 +102,7 @@ export class SlcanBus extends BusBase {
       canTransmit: options.transmit ?? false,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.queueCapacity === undefined ? {} : { queueCapacity: options.queueCapacity }),
+      ...(options.receiveQueueFromOpen === undefined ? {} : { receiveQueueFromOpen: options.receiveQueueFromOpen }),
       transmitHint: 'open it with { transmit: true } (CLI: --transmit); this is a real bus',
     });
     this.path = path;

@@ -47,6 +47,8 @@ export interface SocketcanOptions {
   transmit?: boolean;
   clock?: Clock;
   queueCapacity?: number;
+  /** Make the queue for `receive()` at the first call instead of at open: for readers that only iterate `frames()`, whose bus would otherwise hold a full queue of frames nobody reads. */
+  receiveQueueFromOpen?: boolean;
   /** For tests: the addon module instead of importing `socketcan`. */
   addon?: SocketcanAddon;
 }
@@ -100,6 +102,7 @@ export class SocketcanBus extends BusBase {
       canTransmit: options.transmit ?? false,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.queueCapacity === undefined ? {} : { queueCapacity: options.queueCapacity }),
+      ...(options.receiveQueueFromOpen === undefined ? {} : { receiveQueueFromOpen: options.receiveQueueFromOpen }),
       transmitHint: 'open it with { transmit: true } (CLI: --transmit); this is a real bus',
     });
     this.iface = options.iface;

@@ -114,6 +114,8 @@ export interface OpenBusOptions {
   hubs?: Map<string, VirtualCanHub>;
   clock?: Clock;
   queueCapacity?: number;
+  /** Make the queue for `receive()` at the first call instead of at open: for readers that only iterate `frames()`, whose bus would otherwise hold a full queue of frames nobody reads. */
+  receiveQueueFromOpen?: boolean;
   /** slcan: how long to wait for an adapter's reply to a command. */
   ackTimeoutMs?: number;
   /** replay: called for each bad line of the log. */
@@ -126,6 +128,7 @@ export async function openBus(spec: string, options: OpenBusOptions = {}): Promi
   const common = {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.queueCapacity === undefined ? {} : { queueCapacity: options.queueCapacity }),
+    ...(options.receiveQueueFromOpen === undefined ? {} : { receiveQueueFromOpen: options.receiveQueueFromOpen }),
   };
   switch (parsed.kind) {
     case 'slcan': {
@@ -150,7 +153,10 @@ export async function openBus(spec: string, options: OpenBusOptions = {}): Promi
         hub = new VirtualCanHub(parsed.name, options.clock ? { clock: options.clock } : {});
         options.hubs?.set(parsed.name, hub);
       }
-      return hub.open({ ...(options.queueCapacity === undefined ? {} : { queueCapacity: options.queueCapacity }) });
+      return hub.open({
+        ...(options.queueCapacity === undefined ? {} : { queueCapacity: options.queueCapacity }),
+        ...(options.receiveQueueFromOpen === undefined ? {} : { receiveQueueFromOpen: options.receiveQueueFromOpen }),
+      });
     }
     case 'replay':
       return openReplay({

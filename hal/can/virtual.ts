@@ -13,6 +13,8 @@ export interface VirtualBusOptions {
   loopback?: boolean;
   /** Frames each receive queue holds before the oldest is dropped. */
   queueCapacity?: number;
+  /** Make the queue for `receive()` at the first call instead of at open: for readers that only iterate `frames()`, whose bus would otherwise hold a full queue of frames nobody reads. */
+  receiveQueueFromOpen?: boolean;
 }
 
 export class VirtualCanHub {
@@ -63,6 +65,7 @@ export class VirtualCanBus extends BusBase {
       canTransmit: true,
       ...(hub.clock ? { clock: hub.clock } : {}),
       ...(options.queueCapacity === undefined ? {} : { queueCapacity: options.queueCapacity }),
+      ...(options.receiveQueueFromOpen === undefined ? {} : { receiveQueueFromOpen: options.receiveQueueFromOpen }),
     });
     this.#hub = hub;
     this.loopback = options.loopback ?? false;

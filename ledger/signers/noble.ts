@@ -2,7 +2,9 @@
 // and P-256 (FIPS 186-5) ECDSA over a 32-byte digest, RFC 6979 deterministic nonces, low-S.
 // noble 2.x hashes the message itself unless told `prehash: false`: we pass digests, so every
 // call says so. The base point gets a larger precomputed window than noble's default (signing
-// and key derivation are fixed-base multiplications). https://github.com/paulmillr/noble-curves
+// and key derivation are fixed-base multiplications), once the backend is used in earnest: the
+// table holds about 3 MB, which a board that signs with the native backend (noble only checks it
+// once at start, ledger/signers/pick.ts) should not carry. https://github.com/paulmillr/noble-curves
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { p256 } from '@noble/curves/nist.js';
 import type { Curve, SignerBackend } from './backend.ts';
@@ -10,6 +12,8 @@ import { checkDigest, checkPrivateKey } from './input-checks.ts';
 
 /** Window of the base-point table: 10 bits signs ~20% faster than noble's default 8. */
 const BASE_WINDOW = 10;
+/** Fixed-base multiplications (signatures, key derivations) before the larger table is built. */
+const PREPARE_AFTER = 32;
 const OPTS = { prehash: false, lowS: true } as const;
 
 type Ecdsa = typeof secp256k1;
@@ -28,13 +32,20 @@ class NobleBackend implements SignerBackend {
   readonly name = 'noble';
   readonly curve: Curve;
   readonly #ecdsa: Ecdsa;
+  #uses = 0;
 
   constructor(curve: Curve, ecdsa: Ecdsa) {
     this.curve = curve;
-    this.#ecdsa = prepare(ecdsa);
+    this.#ecdsa = ecdsa;
+  }
+
+  /** Counts a fixed-base multiplication; the larger table pays off from PREPARE_AFTER on. */
+  #used(): void {
+    if (this.#uses < PREPARE_AFTER && ++this.#uses === PREPARE_AFTER) prepare(this.#ecdsa);
   }
 
   sign(digest: Uint8Array, privateKey: Uint8Array): Uint8Array {
+    this.#used();
     checkDigest(digest);
     checkPrivateKey(privateKey, this.curve, this.#ecdsa.utils.isValidSecretKey(privateKey));
     return this.#ecdsa.sign(digest, privateKey, OPTS);
@@ -53,6 +64,7 @@ class NobleBackend implements SignerBackend {
   }
 
   publicKey(privateKey: Uint8Array): Uint8Array {
+    this.#used();
     checkPrivateKey(privateKey, this.curve, this.#ecdsa.utils.isValidSecretKey(privateKey));
     return this.#ecdsa.getPublicKey(privateKey, true);
   }
@@ -60,7 +72,7 @@ class NobleBackend implements SignerBackend {
 
 const backends = new Map<Curve, SignerBackend>();
 
-/** The noble backend for `curve` (one instance per curve; the table is built on first use). */
+/** The noble backend for `curve` (one instance per curve; the larger table is built once it is used in earnest). */
 export function nobleBackend(curve: Curve): SignerBackend {
   let b = backends.get(curve);
   if (b === undefined) {

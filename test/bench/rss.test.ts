@@ -46,3 +46,13 @@ test('summarizeRss: start after start-up, max over all, end last, slope from sta
   t.true(Math.abs(s.slopePerMs - 0.02) < 1e-12);
   t.throws(() => summarizeRss([]), { instanceOf: RangeError });
 });
+
+test('summarizeRss with slopeOver: the slope of the last fraction only, a filling heap is not growth; a steady leak still shows', (t) => {
+  // Fills from 60 to 80 over the first half, then flat: no growth in the last half.
+  const filling = [0, 100, 200, 300, 400, 500, 600, 700, 800].map((ms) => ({ t: ms, rss: ms <= 400 ? 60 + ms / 20 : 80 }));
+  t.true(summarizeRss(filling, 0).slopePerMs > 0.02);
+  t.is(summarizeRss(filling, 0, 0.5).slopePerMs, 0);
+  const leak = [0, 100, 200, 300, 400, 500].map((ms) => ({ t: ms, rss: 60 + ms / 10 }));
+  t.true(Math.abs(summarizeRss(leak, 0, 0.5).slopePerMs - 0.1) < 1e-12);
+  t.throws(() => summarizeRss(leak, 0, 0), { instanceOf: RangeError });
+});

@@ -134,3 +134,19 @@ test('the report: documented JSON shape, Markdown table and SVG chart', async (t
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a subject that fails to open while its reference opened beside it: the reference session is closed, the case skipped', async (t) => {
+  const log: string[] = [];
+  const suite: Suite = {
+    name: 'fake',
+    description: 'a subject that cannot open',
+    cases: () => [
+      { id: 'fake/ref', name: 'reference', unit: 'ops/s', better: 'higher', open: replay('ref', [100, 100, 100, 100, 100, 100, 100, 100], log) },
+      { id: 'fake/gone', name: 'gone', unit: 'ops/s', better: 'higher', reference: 'fake/ref', open: async () => Promise.reject(new SkipCase('not installed')) },
+    ],
+  };
+  const progress: Progress = { start: () => {}, begin: () => {}, end: () => {}, finish: () => {} };
+  const { skipped } = await runCases(plan([suite], env), { env, settings, allowInstall: false, buildDir: os.tmpdir(), progress });
+  t.deepEqual(skipped, [{ id: 'fake/gone', name: 'gone', reason: 'not installed' }]);
+  t.deepEqual(log, ['ref', 'ref', 'ref', 'ref', 'ref closed', 'ref closed']);
+});

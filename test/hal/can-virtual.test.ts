@@ -108,3 +108,24 @@ test('close is idempotent, ends iterators and rejects pending receives', async (
   await t.throwsAsync(a.send(canFrame({ id: 1 })), { instanceOf: CanOperationError });
   t.throws(() => a.sendPeriodic(canFrame({ id: 1 }), 10), { instanceOf: CanOperationError });
 });
+
+test('receiveQueueFromOpen false: a bus read only through frames() keeps no receive() queue, so nothing overruns; receive() then queues from its first call', async (t) => {
+  const hub = new VirtualCanHub();
+  const sender = hub.open();
+  const iterating = hub.open({ queueCapacity: 4, receiveQueueFromOpen: false });
+  const eager = hub.open({ queueCapacity: 4 });
+  const it = iterating.frames()[Symbol.asyncIterator]();
+  const got: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    await sender.send(canFrame({ id: i }));
+    got.push((await it.next()).value!.id);
+  }
+  t.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  t.is(iterating.stats().overruns, 0, 'no unread receive() queue filled up');
+  t.is(eager.stats().overruns, 6, 'the default keeps a receive() queue from open: 10 frames into 4 places');
+  await t.throwsAsync(iterating.receive(5), { instanceOf: CanTimeoutError });
+  await sender.send(canFrame({ id: 42 }));
+  t.is((await iterating.receive(100)).id, 42);
+  await it.return?.();
+  await Promise.all([sender.close(), iterating.close(), eager.close()]);
+});
