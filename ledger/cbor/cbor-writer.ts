@@ -109,6 +109,13 @@ export class CborWriter {
     return this;
   }
 
+  /** One byte as it is (a tag or head the caller knows to be canonical). */
+  byte(b: number): this {
+    this.#room(1);
+    this.#buf[this.#pos++] = b;
+    return this;
+  }
+
   bool(v: boolean): this {
     this.#room(1);
     this.#buf[this.#pos++] = v ? 0xf5 : 0xf4;
@@ -150,6 +157,27 @@ export class CborWriter {
     if (!(at >= 0 && at < this.#pos)) throw new RangeError(`patch at ${at}: only ${this.#pos} bytes are written`);
     this.#buf[at] = byte;
     return this;
+  }
+
+  /** Drops what was written after `pos` (an entry that turned out invalid). */
+  rewind(pos: number): this {
+    if (!(pos >= 0 && pos <= this.#pos)) throw new RangeError(`rewind to ${pos}: only ${this.#pos} bytes are written`);
+    this.#pos = pos;
+    return this;
+  }
+
+  /** `n` zero bytes: room kept for bytes written later in place (a frame header, a signature). */
+  zeros(n: number): this {
+    this.#room(n);
+    this.#buf.fill(0, this.#pos, this.#pos + n);
+    this.#pos += n;
+    return this;
+  }
+
+  /** Bytes start..end written so far, as a view of the writer's buffer: valid until the next write or reset. */
+  span(start: number, end: number): Uint8Array {
+    if (!(start >= 0 && start <= end && end <= this.#pos)) throw new RangeError(`span ${start}..${end}: only ${this.#pos} bytes are written`);
+    return this.#buf.subarray(start, end);
   }
 
   /** What was written, as a view of the writer's buffer: valid until the next write or reset. */

@@ -16,6 +16,7 @@ import { EntryKind, isLeafKind } from './frame.ts';
 import { SegmentLog, type AppendSettle, type RecoveryReport } from './segment-log.ts';
 import type { LogStorage } from './storage.ts';
 import { encodeCheckpoint, encodeRecord, encodeRecordWithBody, type Checkpoint } from './record.ts';
+import { CHUNK_BYTES, EntryChunk } from './entry-chunk.ts';
 import { COSE_SIGN1_TAG, sign1, type CoseSigner } from '../cose/sign1.ts';
 import { decodeCbor } from '../cbor/decode.ts';
 import { Tagged } from '../cbor/value.ts';
@@ -82,6 +83,8 @@ export class Ledger {
   #lastCheckpoint: Checkpoint | undefined;
   /** Tree size covered by the newest checkpoint in the log. */
   #checkpointedSize: number;
+  /** Bytes of an entry in the last chunk: the size guess of the next chunk's buffer. */
+  #entryBytes = 512;
   /** Drawn at each open: monotonic times in records count from this boot. */
   readonly bootId: Uint8Array = new Uint8Array(randomBytes(16));
 
@@ -183,19 +186,66 @@ export class Ledger {
     const seq = this.size;
     if (records.length === 0) return Promise.resolve({ seq, count: 0 });
     return new Promise<AppendManyResult>((resolve, reject) => {
-      const last = records.length - 1;
       try {
-        for (let i = 0; i < last; i++) {
-          const r = records[i]!;
-          this.#appendOne(r.type, r.body, r.bodyBytes, Boolean(r.signed), undefined);
-        }
+        this.#appendBatch(records, { resolve: () => resolve({ seq, count: records.length }), reject });
       } catch (err) {
         reject(err as Error);
-        return;
       }
-      const r = records[last]!;
-      this.#appendOne(r.type, r.body, r.bodyBytes, Boolean(r.signed), { resolve: () => resolve({ seq, count: records.length }), reject });
     });
+  }
+
+  /**
+   * appendMany's work: the records are encoded straight into chunks laid out as they go to
+   * disk (entry-chunk.ts), each chunk signed (per-record mode: one batch call), framed and
+   * leaf-hashed in one native call, and queued for the group commit as one piece. The call is
+   * one moment: its records share one reading of the clocks. A chunk is sealed where a
+   * checkpoint falls, so the checkpoint covers exactly the records before it.
+   */
+  #appendBatch(records: readonly RecordInput[], settle: AppendSettle): void {
+    this.#hashLeaves();
+    const time = Math.round(this.#clock.now());
+    const mono = this.#clock.monotonic();
+    const head = { seq: this.#frontier.size, time, type: '', simulated: this.#simulated, mono: Math.floor(mono), boot: this.bootId };
+    const last = records.length - 1;
+    let chunk = this.#newChunk(records.length);
+    try {
+      for (let i = 0; i <= last; i++) {
+        const r = records[i]!;
+        head.type = r.type;
+        const signed = Boolean(r.signed) || this.#mode === 'per-record';
+        if (signed) chunk.signed(head, r.body, r.bodyBytes, r.type === 'telemetry' ? TYP.record : TYP.event, this.#signer);
+        else chunk.leaf(head, r.body, r.bodyBytes);
+        head.seq++;
+        let cut = chunk.bytes >= CHUNK_BYTES;
+        let checkpoint = false;
+        if (!signed) {
+          if (this.#unsigned === 0) this.#unsignedSince = mono;
+          this.#unsigned++;
+          checkpoint = this.#unsigned >= this.#every || mono - this.#unsignedSince >= this.#intervalMs;
+          cut ||= checkpoint;
+        }
+        if (cut) {
+          this.#sealChunk(chunk, i === last ? settle : undefined);
+          chunk = this.#newChunk(last - i);
+        }
+        if (checkpoint) void this.checkpoint().catch(() => undefined);
+      }
+    } catch (err) {
+      // The records before the one that failed stay appended (the caller hears the error).
+      if (chunk.count > 0) this.#sealChunk(chunk, undefined);
+      throw err;
+    }
+    if (chunk.count > 0) this.#sealChunk(chunk, settle);
+  }
+
+  #newChunk(records: number): EntryChunk {
+    return new EntryChunk(Math.min(CHUNK_BYTES, records * this.#entryBytes + 1024), Math.max(1, records));
+  }
+
+  #sealChunk(chunk: EntryChunk, settle: AppendSettle | undefined): void {
+    const bytes = chunk.seal(this.#frontier, this.#signer);
+    this.#entryBytes = Math.ceil(bytes.length / chunk.count);
+    this.#log.enqueueFrames(bytes, chunk.count, settle);
   }
 
   /**

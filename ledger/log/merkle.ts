@@ -5,6 +5,7 @@
 // https://www.rfc-editor.org/rfc/rfc9162#section-2.1
 import { hash } from 'node:crypto';
 import { loadNativeMerkle, type NativeMerkle } from './native-merkle.ts';
+import { FRAME_HEADER_BYTES, isLeafKind, sealFrame } from './frame.ts';
 
 // Scratch buffers holding the domain-separation prefix: a leaf or node is copied in behind it
 // and hashed in one call, instead of concatenating a fresh buffer (or building a hash object)
@@ -110,6 +111,30 @@ export class MerkleFrontier {
       if (start > end || end > data.length) throw new RangeError(`span ${i} (${start}..${end}) lies outside the ${data.length} bytes of data`);
       const lh = this.append(data.subarray(start, end));
       leafHashes?.set(lh, 32 * i);
+    }
+  }
+
+  /**
+   * Seals the frames buf[offsets[i] .. offsets[i+1]) for i < count of a group-commit chunk
+   * (frame.ts: each frame's kind byte and payload are in place; its length and CRC-32 are
+   * written here) and appends the payloads of leaf kinds, in order; their leaf hashes go to
+   * `leafHashes` when given. One native call for the whole chunk when the hasher is built
+   * (native/frame.c): no view, copy or hash call per entry.
+   */
+  appendFrames(buf: Uint8Array, offsets: Uint32Array, count: number, leafHashes?: Uint8Array): void {
+    if (!(count >= 0 && count + 1 <= offsets.length)) throw new RangeError(`count ${count} needs ${count + 1} offsets, ${offsets.length} given`);
+    if (this.#native) {
+      this.#size = this.#native.frameChunk(buf, offsets, count, this.#slots, this.#size, leafHashes);
+      return;
+    }
+    let leaf = 0;
+    for (let i = 0; i < count; i++) {
+      const start = offsets[i]!;
+      const end = offsets[i + 1]!;
+      sealFrame(buf, start, end);
+      if (!isLeafKind(buf[start + 8]!)) continue;
+      const lh = this.append(buf.subarray(start + FRAME_HEADER_BYTES, end));
+      leafHashes?.set(lh, 32 * leaf++);
     }
   }
 

@@ -15,17 +15,19 @@
  *   appendSpans(frontier, size, data, spans, count, leafHashesOut?) -> new size
  *     leaves are data[spans[2i] .. spans[2i+1]) for i < count
  *   appendLeaves(frontier, size, leaves: Uint8Array[], leafHashesOut?) -> new size
+ *   frameChunk(...), sigDigests(...): frame.c (chunks of frames for the group commit)
  * frontier: Uint8Array of 64*32 bytes; slot k holds the root of a perfect subtree of 2^k leaves
  * when bit k of size is set (the layout of MerkleFrontier in merkle.ts). size < 2^53.
  */
 #include <node_api.h>
 #include "sha256.h"
+#include "frame.h"
 #include <stdint.h>
 #include <string.h>
 
 #define FRONTIER_BYTES (64 * 32)
 
-static void leaf_hash(const unsigned char *leaf, size_t n, unsigned char out[32]) {
+void leaf_hash(const unsigned char *leaf, size_t n, unsigned char out[32]) {
   static const unsigned char prefix = 0x00;
   vt_sha256_ctx c;
   vt_sha256_init(&c);
@@ -46,7 +48,7 @@ static void node_hash(const unsigned char *left, const unsigned char *right, uns
   vt_sha256_final(&c, out);
 }
 
-static uint64_t frontier_append(unsigned char *frontier, uint64_t size, const unsigned char leaf_hash32[32]) {
+uint64_t frontier_append(unsigned char *frontier, uint64_t size, const unsigned char leaf_hash32[32]) {
   unsigned char h[32];
   memcpy(h, leaf_hash32, 32);
   int k = 0;
@@ -166,6 +168,8 @@ NAPI_MODULE_INIT() {
       {"sha256", NULL, NULL, NULL, NULL, impl, napi_enumerable, NULL},
       {"appendSpans", NULL, js_append_spans, NULL, NULL, NULL, napi_enumerable, NULL},
       {"appendLeaves", NULL, js_append_leaves, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"frameChunk", NULL, vt_js_frame_chunk, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sigDigests", NULL, vt_js_sig_digests, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;
