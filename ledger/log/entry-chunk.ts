@@ -19,6 +19,7 @@ import { scanRecord } from './record-scan.ts';
 export const CHUNK_BYTES = 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
+const native = loadNativeMerkle();
 /** Records of signed entries are written here first: their COSE head needs their length. */
 const scratch = new CborWriter();
 
@@ -31,11 +32,26 @@ interface ToSign {
   at: number[];
 }
 
+/** A record whose body was given as bytes failed its check: what `checkBodies` reports. */
+export interface BodyCheckFailure {
+  error: Error;
+  /** Unsigned records (checkpoint-mode leaves) dropped with it and the entries after it. */
+  droppedLeaves: number;
+}
+
 export class EntryChunk {
   readonly #w: CborWriter;
   #offsets: Uint32Array;
   #count = 0;
   #toSign: ToSign[] = [];
+  /**
+   * Records written around given body bytes, checked in one native call per chunk
+   * (checkBodies): their spans (start, end), entry indexes and sequence numbers.
+   */
+  #checkSpans: number[] = [];
+  #checkEntries: number[] = [];
+  #checkSeqs: number[] = [];
+  #sealed = false;
 
   /** `bytes`: a first guess of the size (the buffer grows as needed); `entries`: how many at most before it grows. */
   constructor(bytes: number, entries: number) {
@@ -51,6 +67,11 @@ export class EntryChunk {
   /** Bytes in the chunk. */
   get bytes(): number {
     return this.#w.length;
+  }
+
+  /** Whether `seal` has run: the chunk is done. */
+  get sealed(): boolean {
+    return this.#sealed;
   }
 
   #begin(kind: number): number {
@@ -71,12 +92,13 @@ export class EntryChunk {
   /**
    * Adds an unsigned record (checkpoint mode). With `bodyBytes` the written record is checked
    * as the verifier checks stored records (scanRecord, else decodeRecord, which throws naming
-   * the problem), and nothing is added when it fails.
+   * the problem): here, and nothing is added when it fails; or, where the native walk is built,
+   * for the whole chunk at once by `checkBodies`, which the owner calls before `seal`.
    */
   leaf(head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, bodyBytes: Uint8Array | undefined): void {
     const start = this.#begin(EntryKind.leaf);
     try {
-      writeRecord(this.#w, head, body, bodyBytes);
+      this.#writeRecord(head, body, bodyBytes);
     } catch (err) {
       this.#w.rewind(start);
       throw err;
@@ -84,8 +106,21 @@ export class EntryChunk {
     this.#end();
   }
 
+  #writeRecord(head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, bodyBytes: Uint8Array | undefined): void {
+    if (bodyBytes === undefined || native === undefined) {
+      writeRecord(this.#w, head, body, bodyBytes);
+      return;
+    }
+    const start = this.#w.length;
+    writeRecordWithBody(this.#w, head, bodyBytes);
+    this.#checkSpans.push(start, this.#w.length);
+    this.#checkEntries.push(this.#count);
+    this.#checkSeqs.push(head.seq);
+  }
+
   /** Adds a record as its own COSE_Sign1 of `typ` (signed at `seal`); checked as `leaf` checks it. */
   signed(head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, bodyBytes: Uint8Array | undefined, typ: string, signer: CoseSigner): void {
+    // Checked here, before anything is added (signed records are few outside per-record mode).
     const record = writeRecord(scratch.reset(), head, body, bodyBytes).view();
     const { protectedBytes } = sign1Parts(signer, typ);
     const w = this.#w;
@@ -109,7 +144,56 @@ export class EntryChunk {
    * Signs the signed entries, frames every entry and appends the leaves to `frontier`, in
    * order; returns the chunk's bytes, ready for SegmentLog.enqueueFrames. The chunk is done.
    */
+  /**
+   * Checks the records written around given body bytes (one native call for the chunk; what
+   * the walk cannot vouch for goes to scanRecord, else decodeRecord, which decides). On the
+   * first failure the chunk keeps only the entries before that record, and the error is
+   * returned with the number of unsigned records dropped.
+   */
+  checkBodies(): BodyCheckFailure | undefined {
+    const n = this.#checkEntries.length;
+    if (n === 0) return undefined;
+    const buf = this.#w.view();
+    const spans = Uint32Array.from(this.#checkSpans);
+    try {
+      for (let i = native ? native.checkRecords(buf, spans, 0, n) : 0; i < n; i = native ? native.checkRecords(buf, spans, i + 1, n) : i + 1) {
+        const bytes = buf.subarray(spans[2 * i]!, spans[2 * i + 1]!);
+        try {
+          if (scanRecord(bytes) === undefined) decodeRecord(bytes, `record ${this.#checkSeqs[i]} (body given as CBOR bytes)`);
+        } catch (err) {
+          return { error: err as Error, droppedLeaves: this.#truncate(this.#checkEntries[i]!) };
+        }
+      }
+    } finally {
+      this.#checkSpans = [];
+      this.#checkEntries = [];
+      this.#checkSeqs = [];
+    }
+    return undefined;
+  }
+
+  /** Keeps the first `keep` entries; returns how many unsigned leaves were dropped. */
+  #truncate(keep: number): number {
+    const buf = this.#w.view();
+    let dropped = 0;
+    for (let e = keep; e < this.#count; e++) if (buf[this.#offsets[e]! + 8] === EntryKind.leaf) dropped++;
+    const cut = this.#offsets[keep]!;
+    this.#w.rewind(cut);
+    this.#count = keep;
+    for (const g of this.#toSign) {
+      let k = g.at.length;
+      while (k > 0 && g.at[k - 1]! >= cut) k--;
+      g.at.length = k;
+      g.spans.length = 2 * k;
+    }
+    this.#toSign = this.#toSign.filter((g) => g.at.length > 0);
+    return dropped;
+  }
+
   seal(frontier: MerkleFrontier, signer: CoseSigner): Uint8Array {
+    if (this.#sealed) throw new Error('EntryChunk: sealed twice');
+    if (this.#checkEntries.length > 0) throw new Error('EntryChunk: checkBodies must run before seal');
+    this.#sealed = true;
     const buf = this.#w.view();
     for (const g of this.#toSign) signGroup(buf, g, signer);
     this.#toSign = [];
@@ -136,7 +220,6 @@ function signGroup(buf: Uint8Array, g: ToSign, signer: CoseSigner): void {
   const n = g.at.length;
   const { protectedBytes, sigPrefix } = sign1Parts(signer, g.typ);
   const digests = new Uint8Array(32 * n);
-  const native = loadNativeMerkle();
   if (native) native.sigDigests(buf, Uint32Array.from(g.spans), n, sigPrefix, digests);
   else for (let i = 0; i < n; i++) digests.set(sign1Digest(protectedBytes, EMPTY, buf.subarray(g.spans[2 * i]!, g.spans[2 * i + 1]!)), 32 * i);
   let sigs: Uint8Array;

@@ -232,7 +232,7 @@ export class Ledger {
       }
     } catch (err) {
       // The records before the one that failed stay appended (the caller hears the error).
-      if (chunk.count > 0) this.#sealChunk(chunk, undefined);
+      if (chunk.count > 0 && !chunk.sealed) this.#sealChunk(chunk, undefined);
       throw err;
     }
     if (chunk.count > 0) this.#sealChunk(chunk, settle);
@@ -242,7 +242,19 @@ export class Ledger {
     return new EntryChunk(Math.min(CHUNK_BYTES, records * this.#entryBytes + 1024), Math.max(1, records));
   }
 
+  /**
+   * Checks, signs, frames and hashes the chunk and queues it. When a record's body bytes fail
+   * their check, the records before it are queued and the error is thrown: nothing of that
+   * record or the ones after it is kept (no checkpoint was due between them: it would have
+   * sealed the chunk).
+   */
   #sealChunk(chunk: EntryChunk, settle: AppendSettle | undefined): void {
+    const bad = chunk.checkBodies();
+    if (bad) {
+      this.#unsigned -= bad.droppedLeaves;
+      if (chunk.count > 0) this.#sealChunk(chunk, undefined);
+      throw bad.error;
+    }
     const bytes = chunk.seal(this.#frontier, this.#signer);
     this.#entryBytes = Math.ceil(bytes.length / chunk.count);
     this.#log.enqueueFrames(bytes, chunk.count, settle);

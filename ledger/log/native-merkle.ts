@@ -24,6 +24,11 @@ export interface NativeMerkle {
   frameChunk(buf: Uint8Array, offsets: Uint32Array, count: number, frontier: Uint8Array, size: number, leafHashesOut?: Uint8Array): number;
   /** SHA-256 of prefix || bstr head || buf[spans[2i] .. spans[2i+1]) into out (32 bytes each): COSE_Sign1 Sig_structure digests. */
   sigDigests(buf: Uint8Array, spans: Uint32Array, count: number, prefix: Uint8Array, out: Uint8Array): void;
+  /**
+   * The index of the first record from `from` on (record i = buf[spans[2i] .. spans[2i+1]))
+   * that a byte walk with scanRecord's rules does not vouch for; `count` when it vouches for all.
+   */
+  checkRecords(buf: Uint8Array, spans: Uint32Array, from: number, count: number): number;
 }
 
 /** Where the built addon lands (gitignored; rebuilt by `npm run build:native`). */
@@ -41,7 +46,7 @@ function load(): { addon?: NativeMerkle; reason?: string } {
     try {
       const addon = createRequire(import.meta.url)(NATIVE_MERKLE_PATH) as NativeMerkle;
       // A build from before frame.c lacks the batch framer: rebuild rather than half-use it.
-      cached = typeof addon.frameChunk === 'function' && typeof addon.sigDigests === 'function' ? { addon } : { reason: 'built from older sources (run `npm run build:native`)' };
+      cached = typeof addon.frameChunk === 'function' && typeof addon.checkRecords === 'function' ? { addon } : { reason: 'built from older sources (run `npm run build:native`)' };
     } catch (err) {
       cached = { reason: `does not load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
     }

@@ -16,6 +16,9 @@
  *   sigDigests(buf, spans: Uint32Array, count, prefix, out) -> undefined
  *     digest i = SHA-256(prefix || bstr head of n_i || buf[spans[2i] .. spans[2i+1])),
  *     n_i = the span's length; prefix = Sig_structure's bytes before the payload's head.
+ *   checkRecords(buf, spans: Uint32Array, from, count) -> index of the first record from `from`
+ *     on (record i = buf[spans[2i] .. spans[2i+1])) that the walk below does not vouch for;
+ *     count when it vouches for all.
  */
 #include "frame.h"
 #include "sha256.h"
@@ -142,4 +145,174 @@ napi_value vt_js_sig_digests(napi_env env, napi_callback_info info) {
     vt_sha256_final(&c, out + 32 * (size_t)i);
   }
   return NULL;
+}
+
+/*
+ * The record check of the batch path: a walk of a record's bytes that vouches only for what
+ * ledger/log/record-scan.ts (scanRecord) vouches for, with its limits: RFC 8949 section 4.2.1
+ * core deterministic CBOR (shortest heads, definite lengths, map keys in bytewise order, no
+ * duplicates), integers below 2^53, ASCII text, true/false/null, no floats or tags, and the
+ * record envelope of ledger/cddl/record.cddl. Anything else is "not vouched for": the caller
+ * then asks the JavaScript checks, which decide (and name the problem).
+ */
+#define MAX_RECORD (1u << 20)
+#define MAX_DEPTH 16
+#define MAX_ITEMS 100000
+#define MAX_ARRAY 65536
+#define MAX_MAP 4096
+
+typedef struct {
+  const unsigned char *b;
+  size_t pos, end;
+  uint32_t items;
+  uint64_t value;
+} walk_t;
+
+/* The argument of the head whose initial byte had `ai`, shortest form only; -1 otherwise. */
+static int64_t argument(walk_t *w, unsigned ai) {
+  const unsigned char *b = w->b;
+  size_t p = w->pos;
+  if (ai < 24) return ai;
+  if (ai == 24) {
+    if (p + 1 > w->end || b[p] < 24) return -1;
+    w->pos = p + 1;
+    return b[p];
+  }
+  if (ai == 25) {
+    if (p + 2 > w->end) return -1;
+    uint32_t n = (uint32_t)b[p] << 8 | b[p + 1];
+    w->pos = p + 2;
+    return n < 0x100 ? -1 : (int64_t)n;
+  }
+  if (ai == 26) {
+    if (p + 4 > w->end) return -1;
+    uint32_t n = (uint32_t)b[p] << 24 | (uint32_t)b[p + 1] << 16 | (uint32_t)b[p + 2] << 8 | b[p + 3];
+    w->pos = p + 4;
+    return n < 0x10000 ? -1 : (int64_t)n;
+  }
+  if (ai == 27) {
+    if (p + 8 > w->end) return -1;
+    uint32_t hi = (uint32_t)b[p] << 24 | (uint32_t)b[p + 1] << 16 | (uint32_t)b[p + 2] << 8 | b[p + 3];
+    uint32_t lo = (uint32_t)b[p + 4] << 24 | (uint32_t)b[p + 5] << 16 | (uint32_t)b[p + 6] << 8 | b[p + 7];
+    w->pos = p + 8;
+    if (hi == 0 || hi >= 0x200000) return -1;
+    return (int64_t)hi << 32 | lo;
+  }
+  return -1;
+}
+
+static int compare_keys(const unsigned char *b, size_t s1, size_t e1, size_t s2, size_t e2) {
+  size_t n1 = e1 - s1, n2 = e2 - s2;
+  int d = memcmp(b + s1, b + s2, n1 < n2 ? n1 : n2);
+  if (d != 0) return d;
+  return n1 < n2 ? -1 : n1 > n2 ? 1 : 0;
+}
+
+static int item(walk_t *w, int depth) {
+  if (w->pos >= w->end || ++w->items > MAX_ITEMS) return 0;
+  unsigned ib = w->b[w->pos++];
+  unsigned major = ib >> 5, ai = ib & 0x1f;
+  int64_t n;
+  switch (major) {
+    case 0:
+    case 1:
+      if ((n = argument(w, ai)) < 0) return 0;
+      w->value = (uint64_t)n;
+      return 1;
+    case 2:
+      if ((n = argument(w, ai)) < 0 || (uint64_t)n > w->end - w->pos) return 0;
+      w->pos += (size_t)n;
+      return 1;
+    case 3:
+      if ((n = argument(w, ai)) < 0 || (uint64_t)n > w->end - w->pos) return 0;
+      for (size_t i = 0; i < (size_t)n; i++)
+        if (w->b[w->pos + i] >= 0x80) return 0;
+      w->pos += (size_t)n;
+      return 1;
+    case 4:
+      if (depth >= MAX_DEPTH) return 0;
+      if ((n = argument(w, ai)) < 0 || n > MAX_ARRAY || (uint64_t)n > w->end - w->pos) return 0;
+      for (int64_t i = 0; i < n; i++)
+        if (!item(w, depth + 1)) return 0;
+      return 1;
+    case 5: {
+      if (depth >= MAX_DEPTH) return 0;
+      if ((n = argument(w, ai)) < 0 || n > MAX_MAP || (uint64_t)(2 * n) > w->end - w->pos) return 0;
+      size_t ps = 0, pe = 0;
+      for (int64_t i = 0; i < n; i++) {
+        size_t ks = w->pos;
+        if (!item(w, depth + 1)) return 0;
+        size_t ke = w->pos;
+        if (i > 0 && compare_keys(w->b, ps, pe, ks, ke) >= 0) return 0;
+        ps = ks;
+        pe = ke;
+        if (!item(w, depth + 1)) return 0;
+      }
+      return 1;
+    }
+    case 7:
+      return ai == 20 || ai == 21 || ai == 22;
+    default:
+      return 0;
+  }
+}
+
+/* Whether the walk vouches for the record in b[0 .. n) (scanRecord's envelope rules). */
+static int record_ok(const unsigned char *b, size_t n) {
+  if (n == 0 || n > MAX_RECORD || (b[0] != 0xa6 && b[0] != 0xa7)) return 0;
+  walk_t w = {b, 1, n, 1, 0};
+  unsigned count = b[0] & 0x1f, prev = 0, have = 0;
+  for (unsigned i = 0; i < count; i++) {
+    if (w.pos >= w.end) return 0;
+    unsigned key = b[w.pos];
+    if (key <= prev || key > 7) return 0;
+    prev = key;
+    w.pos++;
+    w.items++;
+    if (w.pos >= w.end) return 0;
+    unsigned major = b[w.pos] >> 5;
+    switch (key) {
+      case 1:
+      case 2:
+      case 6:
+      case 3:
+      case 7:
+        if (major != (key == 3 ? 3u : key == 7 ? 2u : 0u) || !item(&w, 1)) return 0;
+        break;
+      case 4:
+        if (!item(&w, 1)) return 0;
+        break;
+      case 5:
+        if (b[w.pos] != 0xf5) return 0;
+        w.pos++;
+        w.items++;
+        break;
+    }
+    have |= 1u << key;
+  }
+  /* seq, time, type, body, mono and boot present, nothing after the map. */
+  return w.pos == w.end && (have & 0xde) == 0xde;
+}
+
+napi_value vt_js_check_records(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return fail(env, "checkRecords(buf, spans, from, count)");
+  unsigned char *buf;
+  uint32_t *spans;
+  size_t bl, sl;
+  uint32_t from, count;
+  if (!typed(env, argv[0], napi_uint8_array, (void **)&buf, &bl)) return fail(env, "buf must be a Uint8Array");
+  if (!typed(env, argv[1], napi_uint32_array, (void **)&spans, &sl)) return fail(env, "spans must be a Uint32Array");
+  if (napi_get_value_uint32(env, argv[2], &from) != napi_ok || napi_get_value_uint32(env, argv[3], &count) != napi_ok || from > count || (size_t)count * 2 > sl)
+    return fail(env, "from <= count, and count a number of spans that spans holds");
+  uint32_t i = from;
+  for (; i < count; i++) {
+    uint32_t start = spans[2 * i], end = spans[2 * i + 1];
+    if (start > end || end > bl) return fail(env, "a span lies outside buf");
+    if (!record_ok(buf + start, end - start)) break;
+  }
+  napi_value result;
+  napi_create_uint32(env, i, &result);
+  return result;
 }

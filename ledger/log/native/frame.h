@@ -13,5 +13,6 @@ uint64_t frontier_append(unsigned char *frontier, uint64_t size, const unsigned 
 /* frame.c */
 napi_value vt_js_frame_chunk(napi_env env, napi_callback_info info);
 napi_value vt_js_sig_digests(napi_env env, napi_callback_info info);
+napi_value vt_js_check_records(napi_env env, napi_callback_info info);
 
 #endif
