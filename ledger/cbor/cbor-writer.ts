@@ -79,24 +79,37 @@ export class CborWriter {
   ints(values: ArrayLike<number>, count = values.length): this {
     this.head(4, count);
     this.#room(3 * count);
+    // Buffer and position in locals: this loop writes most of a telemetry body.
+    const b = this.#buf;
+    let p = this.#pos;
     for (let i = 0; i < count; i++) {
       const v = values[i]!;
       // Unsigned below 2^16 (cell voltages, temperatures) in place; the rest through int().
       if (v >>> 0 === v && v < 0x10000 && (v !== 0 || 1 / v > 0)) {
-        const b = this.#buf;
-        if (v < 24) b[this.#pos++] = v;
+        if (v < 24) b[p++] = v;
         else if (v < 0x100) {
-          b[this.#pos++] = 24;
-          b[this.#pos++] = v;
+          b[p++] = 24;
+          b[p++] = v;
         } else {
-          b[this.#pos++] = 25;
-          b[this.#pos++] = v >>> 8;
-          b[this.#pos++] = v & 0xff;
+          b[p++] = 25;
+          b[p++] = v >>> 8;
+          b[p++] = v & 0xff;
         }
       } else {
+        this.#pos = p;
         this.int(v);
         this.#room(3 * (count - i));
+        return this.ints2(values, i + 1, count);
       }
+    }
+    this.#pos = p;
+    return this;
+  }
+
+  /** The rest of ints() from `from`, after a value that went through int() (the buffer may have moved). */
+  private ints2(values: ArrayLike<number>, from: number, count: number): this {
+    for (let i = from; i < count; i++) {
+      this.int(values[i]!);
     }
     return this;
   }

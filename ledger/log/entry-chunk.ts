@@ -9,7 +9,7 @@
 import { CborWriter } from '../cbor/cbor-writer.ts';
 import type { CborValue } from '../cbor/value.ts';
 import { sign1Digest, sign1Parts, type CoseSigner } from '../cose/sign1.ts';
-import { EntryKind, FRAME_HEADER_BYTES } from './frame.ts';
+import { EntryKind, FRAME_HEADER_BYTES, isLeafKind, sealFrame } from './frame.ts';
 import type { MerkleFrontier } from './merkle.ts';
 import { loadNativeMerkle } from './native-merkle.ts';
 import { decodeRecord, encodeRecord, writeRecordWithBody, type LedgerRecord } from './record.ts';
@@ -197,8 +197,27 @@ export class EntryChunk {
     const buf = this.#w.view();
     for (const g of this.#toSign) signGroup(buf, g, signer);
     this.#toSign = [];
-    frontier.appendFrames(buf, this.#offsets, this.#count);
+    appendFrames(frontier, buf, this.#offsets, this.#count);
     return buf;
+  }
+}
+
+/**
+ * Seals the frames buf[offsets[i] .. offsets[i+1]) for i < count (length and CRC-32 around the
+ * kind byte and payload in place) and appends the payloads of leaf kinds to `frontier`, their
+ * leaf hashes to `leafHashes` when given: one native call where the hasher is built
+ * (MerkleFrontier.appendFrames), one CRC and one hash call per entry otherwise.
+ */
+export function appendFrames(frontier: MerkleFrontier, buf: Uint8Array, offsets: Uint32Array, count: number, leafHashes?: Uint8Array): void {
+  if (frontier.appendFrames(buf, offsets, count, leafHashes)) return;
+  let leaf = 0;
+  for (let i = 0; i < count; i++) {
+    const start = offsets[i]!;
+    const end = offsets[i + 1]!;
+    sealFrame(buf, start, end);
+    if (!isLeafKind(buf[start + 8]!)) continue;
+    const lh = frontier.append(buf.subarray(start + FRAME_HEADER_BYTES, end));
+    leafHashes?.set(lh, 32 * leaf++);
   }
 }
 

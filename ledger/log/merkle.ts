@@ -5,7 +5,6 @@
 // https://www.rfc-editor.org/rfc/rfc9162#section-2.1
 import { hash } from 'node:crypto';
 import { loadNativeMerkle, type NativeMerkle } from './native-merkle.ts';
-import { FRAME_HEADER_BYTES, isLeafKind, sealFrame } from './frame.ts';
 
 // Scratch buffers holding the domain-separation prefix: a leaf or node is copied in behind it
 // and hashed in one call, instead of concatenating a fresh buffer (or building a hash object)
@@ -115,27 +114,18 @@ export class MerkleFrontier {
   }
 
   /**
-   * Seals the frames buf[offsets[i] .. offsets[i+1]) for i < count of a group-commit chunk
-   * (frame.ts: each frame's kind byte and payload are in place; its length and CRC-32 are
-   * written here) and appends the payloads of leaf kinds, in order; their leaf hashes go to
-   * `leafHashes` when given. One native call for the whole chunk when the hasher is built
-   * (native/frame.c): no view, copy or hash call per entry.
+   * With the native hasher: seals the frames buf[offsets[i] .. offsets[i+1]) for i < count of
+   * a group-commit chunk (ledger/log/frame.ts: each frame's kind byte and payload are in place;
+   * its length and CRC-32 are written here) and appends the payloads of leaf kinds, in order,
+   * their leaf hashes to `leafHashes` when given, in one call (native/frame.c); returns true.
+   * Without it, returns false and changes nothing: the caller frames and appends one by one
+   * (entry-chunk.ts), so that this module stays free of node:zlib for the browser's verifier.
    */
-  appendFrames(buf: Uint8Array, offsets: Uint32Array, count: number, leafHashes?: Uint8Array): void {
+  appendFrames(buf: Uint8Array, offsets: Uint32Array, count: number, leafHashes?: Uint8Array): boolean {
+    if (!this.#native) return false;
     if (!(count >= 0 && count + 1 <= offsets.length)) throw new RangeError(`count ${count} needs ${count + 1} offsets, ${offsets.length} given`);
-    if (this.#native) {
-      this.#size = this.#native.frameChunk(buf, offsets, count, this.#slots, this.#size, leafHashes);
-      return;
-    }
-    let leaf = 0;
-    for (let i = 0; i < count; i++) {
-      const start = offsets[i]!;
-      const end = offsets[i + 1]!;
-      sealFrame(buf, start, end);
-      if (!isLeafKind(buf[start + 8]!)) continue;
-      const lh = this.append(buf.subarray(start + FRAME_HEADER_BYTES, end));
-      leafHashes?.set(lh, 32 * leaf++);
-    }
+    this.#size = this.#native.frameChunk(buf, offsets, count, this.#slots, this.#size, leafHashes);
+    return true;
   }
 
   root(): Uint8Array {
