@@ -4,9 +4,11 @@
 // - checkpoint: records are unsigned leaves, and a signed checkpoint over the tree size, root
 //   and time is added every N records or T ms, and when the ledger closes.
 // An append resolves once the record is durable. The Merkle frontier is rebuilt on open by
-// replaying the log, so memory stays O(log n) however long the history grows. Leaf hashes are
-// taken in batches (up to HASH_BATCH records, and always before a root is read), which the
-// native hasher does in one call; appendMany settles a whole batch of records with one promise.
+// replaying the log, so memory stays O(log n) however long the history grows. Records of one
+// turn of the event loop (single appends and appendMany alike) are encoded into one chunk laid
+// out as it goes to disk (entry-chunk.ts), sealed at the end of the turn, at a checkpoint or
+// when full: signed in one batch (per-record mode), framed and leaf-hashed in one native call,
+// and handed to the group commit as one piece; appendMany settles a whole batch with one promise.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../hal/clock.ts';
 import { TYP } from '../typ.ts';
