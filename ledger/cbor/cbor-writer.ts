@@ -79,24 +79,37 @@ export class CborWriter {
   ints(values: ArrayLike<number>, count = values.length): this {
     this.head(4, count);
     this.#room(3 * count);
+    // Buffer and position in locals: this loop writes most of a telemetry body.
+    const b = this.#buf;
+    let p = this.#pos;
     for (let i = 0; i < count; i++) {
       const v = values[i]!;
       // Unsigned below 2^16 (cell voltages, temperatures) in place; the rest through int().
       if (v >>> 0 === v && v < 0x10000 && (v !== 0 || 1 / v > 0)) {
-        const b = this.#buf;
-        if (v < 24) b[this.#pos++] = v;
+        if (v < 24) b[p++] = v;
         else if (v < 0x100) {
-          b[this.#pos++] = 24;
-          b[this.#pos++] = v;
+          b[p++] = 24;
+          b[p++] = v;
         } else {
-          b[this.#pos++] = 25;
-          b[this.#pos++] = v >>> 8;
-          b[this.#pos++] = v & 0xff;
+          b[p++] = 25;
+          b[p++] = v >>> 8;
+          b[p++] = v & 0xff;
         }
       } else {
+        this.#pos = p;
         this.int(v);
         this.#room(3 * (count - i));
+        return this.ints2(values, i + 1, count);
       }
+    }
+    this.#pos = p;
+    return this;
+  }
+
+  /** The rest of ints() from `from`, after a value that went through int() (the buffer may have moved). */
+  private ints2(values: ArrayLike<number>, from: number, count: number): this {
+    for (let i = from; i < count; i++) {
+      this.int(values[i]!);
     }
     return this;
   }
@@ -106,6 +119,13 @@ export class CborWriter {
     this.#buf[this.#pos++] = a;
     this.#buf[this.#pos++] = b;
     this.#buf[this.#pos++] = c;
+    return this;
+  }
+
+  /** One byte as it is (a tag or head the caller knows to be canonical). */
+  byte(b: number): this {
+    this.#room(1);
+    this.#buf[this.#pos++] = b;
     return this;
   }
 
@@ -150,6 +170,27 @@ export class CborWriter {
     if (!(at >= 0 && at < this.#pos)) throw new RangeError(`patch at ${at}: only ${this.#pos} bytes are written`);
     this.#buf[at] = byte;
     return this;
+  }
+
+  /** Drops what was written after `pos` (an entry that turned out invalid). */
+  rewind(pos: number): this {
+    if (!(pos >= 0 && pos <= this.#pos)) throw new RangeError(`rewind to ${pos}: only ${this.#pos} bytes are written`);
+    this.#pos = pos;
+    return this;
+  }
+
+  /** `n` zero bytes: room kept for bytes written later in place (a frame header, a signature). */
+  zeros(n: number): this {
+    this.#room(n);
+    this.#buf.fill(0, this.#pos, this.#pos + n);
+    this.#pos += n;
+    return this;
+  }
+
+  /** Bytes start..end written so far, as a view of the writer's buffer: valid until the next write or reset. */
+  span(start: number, end: number): Uint8Array {
+    if (!(start >= 0 && start <= end && end <= this.#pos)) throw new RangeError(`span ${start}..${end}: only ${this.#pos} bytes are written`);
+    return this.#buf.subarray(start, end);
   }
 
   /** What was written, as a view of the writer's buffer: valid until the next write or reset. */

@@ -30,6 +30,11 @@ export interface CoseSigner {
   readonly kid: Uint8Array;
   /** r||s, 64 bytes, low-S, RFC 6979. */
   signDigest(digest: Uint8Array): Uint8Array;
+  /**
+   * Optional batch form: n digests concatenated (n*32 bytes) -> n signatures as signDigest
+   * gives them, concatenated (n*64 bytes); one crossing into a native backend for the lot.
+   */
+  signDigests?(digests: Uint8Array): Uint8Array;
 }
 
 export interface Sign1Input {
@@ -142,6 +147,21 @@ function protectedHeader(signer: CoseSigner, typ: string): Uint8Array {
     byTyp.set(typ, bytes);
   }
   return bytes;
+}
+
+/**
+ * For writers of COSE_Sign1 messages in place (the ledger's batch path): the protected header
+ * of (signer, typ) and Sig_structure's bytes before the payload's head, with an empty
+ * external_aad. A message is then 0xd2 0x84 | bstr(protectedBytes) | 0xa0 | bstr(payload) |
+ * 0x58 0x40 | signature over SHA-256(sigPrefix || bstr head of payload || payload): the bytes
+ * sign1 gives without `unprotected` and `externalAad`.
+ */
+export function sign1Parts(signer: CoseSigner, typ: string): { protectedBytes: Uint8Array; sigPrefix: Uint8Array } {
+  if (!isCoseAlg(signer?.alg)) throw new RangeError(`signer.alg: ${String(signer?.alg)} is not ES256K (-47) or ES256 (-7)`);
+  const protectedBytes = protectedHeader(signer, typ);
+  // The prefix for an empty payload ends with the empty payload's head (0x40): drop it.
+  const withHead = sigStructurePrefix(protectedBytes, EMPTY, EMPTY);
+  return { protectedBytes, sigPrefix: withHead.subarray(0, withHead.length - 1) };
 }
 
 /** Signs `payload` into a tagged COSE_Sign1 message. */

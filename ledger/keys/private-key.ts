@@ -65,6 +65,17 @@ export class PrivateKey implements CoseSigner {
     return this.#backend.sign(digest, this.#secret);
   }
 
+  /** n digests (n*32 bytes) -> n signatures (n*64 bytes): one call for a batch backend (signMany), else one sign each. */
+  signDigests(digests: Uint8Array): Uint8Array {
+    if (!(digests instanceof Uint8Array) || digests.length % 32 !== 0) throw new TypeError('digests: expected a Uint8Array of n*32 bytes');
+    const b = this.#backend as SignerBackend & { signMany?: (digests: Uint8Array, privateKey: Uint8Array) => Uint8Array };
+    if (typeof b.signMany === 'function') return b.signMany(digests, this.#secret);
+    const n = digests.length / 32;
+    const out = new Uint8Array(n * 64);
+    for (let i = 0; i < n; i++) out.set(b.sign(digests.subarray(32 * i, 32 * i + 32), this.#secret), 64 * i);
+    return out;
+  }
+
   /**
    * The secret bytes, for the key file writer and the signing pool only. A copy: wipe it with
    * `.fill(0)` when done.

@@ -79,6 +79,28 @@ export function writeFrame(out: Buffer, pos: number, kind: number, payload: Uint
   return end;
 }
 
+/**
+ * Completes the frame laid out in out[start .. end) whose kind byte is already at start + 8 and
+ * payload after it: writes its length and CRC-32. The JavaScript twin of the native frameChunk
+ * (ledger/log/native/frame.c), for chunks of entries encoded in place.
+ */
+export function sealFrame(out: Uint8Array, start: number, end: number): void {
+  const n = end - start - FRAME_HEADER_BYTES;
+  if (!(start >= 0 && n >= 0 && end <= out.length)) throw new RangeError(`frame ${start}..${end} lies outside the ${out.length} bytes of its chunk`);
+  if (n > MAX_PAYLOAD_BYTES) throw new RangeError(`ledger entry of ${n} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
+  const kind = out[start + 8]!;
+  if (kind < EntryKind.signedRecord || kind > EntryKind.witness) throw new RangeError(`frame at ${start}: kind ${kind} is not 1..4`);
+  putU32(out, start, n);
+  putU32(out, start + 4, crc32(out.subarray(start + 8, end)));
+}
+
+function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
+}
+
 export type FrameScan =
   | { ok: true; kind: number; payload: Uint8Array; next: number }
   | { ok: false; reason: 'truncated' | 'checksum' | 'length' | 'kind'; };

@@ -4,9 +4,11 @@
 // - checkpoint: records are unsigned leaves, and a signed checkpoint over the tree size, root
 //   and time is added every N records or T ms, and when the ledger closes.
 // An append resolves once the record is durable. The Merkle frontier is rebuilt on open by
-// replaying the log, so memory stays O(log n) however long the history grows. Leaf hashes are
-// taken in batches (up to HASH_BATCH records, and always before a root is read), which the
-// native hasher does in one call; appendMany settles a whole batch of records with one promise.
+// replaying the log, so memory stays O(log n) however long the history grows. Records of one
+// turn of the event loop (single appends and appendMany alike) are encoded into one chunk laid
+// out as it goes to disk (entry-chunk.ts), sealed at the end of the turn, at a checkpoint or
+// when full: signed in one batch (per-record mode), framed and leaf-hashed in one native call,
+// and handed to the group commit as one piece; appendMany settles a whole batch with one promise.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../hal/clock.ts';
 import { TYP } from '../typ.ts';
@@ -15,7 +17,8 @@ import { MerkleFrontier } from './merkle.ts';
 import { EntryKind, isLeafKind } from './frame.ts';
 import { SegmentLog, type AppendSettle, type RecoveryReport } from './segment-log.ts';
 import type { LogStorage } from './storage.ts';
-import { encodeCheckpoint, encodeRecord, encodeRecordWithBody, type Checkpoint } from './record.ts';
+import { encodeCheckpoint, type Checkpoint, type LedgerRecord } from './record.ts';
+import { CHUNK_BYTES, EntryChunk } from './entry-chunk.ts';
 import { COSE_SIGN1_TAG, sign1, type CoseSigner } from '../cose/sign1.ts';
 import { decodeCbor } from '../cbor/decode.ts';
 import { Tagged } from '../cbor/value.ts';
@@ -60,7 +63,14 @@ export interface AppendManyResult {
   count: number;
 }
 
-/** Leaves hashed together, at most: enough to amortise a call, little memory held. */
+/** Told once a record of the open chunk is durable: `at` is its position in the chunk. */
+interface OpenSettle {
+  at: number;
+  resolve(firstIndexOfChunk: number): void;
+  reject(err: Error): void;
+}
+
+/** Leaves hashed together on open, at most: enough to amortise a call, little memory held. */
 const HASH_BATCH = 256;
 
 export class Ledger {
@@ -74,14 +84,17 @@ export class Ledger {
   #simulated: boolean;
   #clock: Clock;
   #frontier: MerkleFrontier;
-  /** Leaves appended but not yet hashed into the frontier (at most HASH_BATCH). */
-  #unhashed: Uint8Array[] = [];
+  /** The chunk records are written into until it is sealed (entry-chunk.ts), and who waits on them. */
+  #open: EntryChunk | undefined;
+  #openSettles: OpenSettle[] = [];
   /** Leaves not yet covered by a checkpoint, and when the first of them was added. */
   #unsigned = 0;
   #unsignedSince = 0;
   #lastCheckpoint: Checkpoint | undefined;
   /** Tree size covered by the newest checkpoint in the log. */
   #checkpointedSize: number;
+  /** Bytes of an entry in the last chunk: the size guess of the next chunk's buffer. */
+  #entryBytes = 512;
   /** Drawn at each open: monotonic times in records count from this boot. */
   readonly bootId: Uint8Array = new Uint8Array(randomBytes(16));
 
@@ -131,18 +144,12 @@ export class Ledger {
 
   /** Records so far (Merkle leaves), durable or pending. */
   get size(): number {
-    return this.#frontier.size + this.#unhashed.length;
+    return this.#frontier.size + (this.#open?.count ?? 0);
   }
 
   get root(): Uint8Array {
-    this.#hashLeaves();
+    this.#sealOpen();
     return this.#frontier.root();
-  }
-
-  #hashLeaves(): void {
-    if (this.#unhashed.length === 0) return;
-    this.#frontier.appendMany(this.#unhashed);
-    this.#unhashed = [];
   }
 
   get lastCheckpoint(): Checkpoint | undefined {
@@ -156,19 +163,28 @@ export class Ledger {
 
   /** Bytes waiting for the disk: what a caller's backpressure watches. */
   get pendingBytes(): number {
-    return this.#log.pendingBytes;
+    return this.#log.pendingBytes + (this.#open?.bytes ?? 0);
   }
 
   /**
    * Appends a record; resolves once it is durable. `signed` forces a per-record signature
-   * (lifecycle events); otherwise the ledger's mode decides.
+   * (lifecycle events); otherwise the ledger's mode decides. Appends made in the same turn of
+   * the event loop share a chunk (and, in per-record mode, one batch call to the signer).
    */
   append(type: string, body: CborValue, opts: { signed?: boolean } = {}): Promise<AppendResult> {
     // Not an async function, and the log settles this promise directly: one promise per
     // record, which counts at hundreds of thousands of records a second. Errors still arrive
     // as a rejected promise.
     return new Promise<AppendResult>((resolve, reject) => {
-      const seq = this.#appendOne(type, body, undefined, Boolean(opts.signed), { resolve: (index) => resolve({ seq, index }), reject });
+      try {
+        const chunk = this.#openChunk(1);
+        const at = chunk.count;
+        const seq = this.size;
+        const head = { seq, time: Math.round(this.#clock.now()), type, simulated: this.#simulated, mono: Math.floor(this.#clock.monotonic()), boot: this.bootId };
+        this.#appendRecord(chunk, head, body, undefined, Boolean(opts.signed), this.#clock.monotonic(), { at, resolve: (first) => resolve({ seq, index: first + at }), reject });
+      } catch (err) {
+        reject(err as Error);
+      }
     });
   }
 
@@ -183,51 +199,135 @@ export class Ledger {
     const seq = this.size;
     if (records.length === 0) return Promise.resolve({ seq, count: 0 });
     return new Promise<AppendManyResult>((resolve, reject) => {
-      const last = records.length - 1;
       try {
-        for (let i = 0; i < last; i++) {
-          const r = records[i]!;
-          this.#appendOne(r.type, r.body, r.bodyBytes, Boolean(r.signed), undefined);
-        }
+        this.#appendBatch(records, { at: 0, resolve: () => resolve({ seq, count: records.length }), reject });
       } catch (err) {
         reject(err as Error);
-        return;
       }
-      const r = records[last]!;
-      this.#appendOne(r.type, r.body, r.bodyBytes, Boolean(r.signed), { resolve: () => resolve({ seq, count: records.length }), reject });
     });
   }
 
   /**
-   * Encodes, signs or queues for hashing, and hands the entry to the log; `settle` hears when
-   * it is durable. Returns the record's sequence number. Throws before anything changes when
-   * the record cannot be encoded or the log cannot take it.
+   * appendMany's work: the records are encoded straight into the open chunk, laid out as they
+   * go to disk (entry-chunk.ts). The call is one moment: its records share one reading of the
+   * clocks. Records around given body bytes are checked before the call returns (one native
+   * walk), so that a bad one fails this call only.
    */
-  #appendOne(type: string, body: CborValue | undefined, bodyBytes: Uint8Array | undefined, forceSigned: boolean, settle: AppendSettle | undefined): number {
-    const seq = this.size;
-    const head = { seq, time: Math.round(this.#clock.now()), type, simulated: this.#simulated, mono: this.#clock.monotonic(), boot: this.bootId };
-    let bytes: Uint8Array;
-    if (bodyBytes !== undefined) bytes = encodeRecordWithBody(head, bodyBytes);
-    else if (body !== undefined) bytes = encodeRecord({ ...head, body });
-    else throw new TypeError(`record ${seq}: give its body (a CBOR value) or bodyBytes (its canonical CBOR)`);
-    const signed = forceSigned || this.#mode === 'per-record';
-    const payload = signed ? sign1({ payload: bytes, typ: type === 'telemetry' ? TYP.record : TYP.event, signer: this.#signer }) : bytes;
-    this.#log.enqueue(signed ? EntryKind.signedRecord : EntryKind.leaf, payload, settle);
-    this.#unhashed.push(payload);
-    if (this.#unhashed.length >= HASH_BATCH) this.#hashLeaves();
-    if (!signed) {
-      if (this.#unsigned === 0) this.#unsignedSince = this.#clock.monotonic();
-      this.#unsigned++;
-      if (this.#unsigned >= this.#every || this.#clock.monotonic() - this.#unsignedSince >= this.#intervalMs) {
-        void this.checkpoint().catch(() => undefined);
+  #appendBatch(records: readonly RecordInput[], settle: OpenSettle): void {
+    const time = Math.round(this.#clock.now());
+    const mono = this.#clock.monotonic();
+    const head = { seq: this.size, time, type: '', simulated: this.#simulated, mono: Math.floor(mono), boot: this.bootId };
+    const last = records.length - 1;
+    let chunk = this.#openChunk(records.length);
+    try {
+      for (let i = 0; i <= last; i++) {
+        const r = records[i]!;
+        head.type = r.type;
+        if (i === last) settle.at = chunk.count;
+        this.#appendRecord(chunk, head, r.body, r.bodyBytes, Boolean(r.signed), mono, i === last ? settle : undefined);
+        head.seq++;
+        if (this.#open !== chunk && i < last) chunk = this.#openChunk(last - i);
       }
+      this.#checkOpen();
+    } catch (err) {
+      // The records before the one that failed stay appended (the caller hears the error).
+      this.#checkOpen();
+      throw err;
     }
-    return seq;
+  }
+
+  /**
+   * Encodes one record into `chunk` (the open one), counts it toward the next checkpoint, and
+   * seals the chunk where a checkpoint falls (so that it covers exactly the records before it)
+   * or when it is full. `settle` hears once the record is durable.
+   */
+  #appendRecord(chunk: EntryChunk, head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, bodyBytes: Uint8Array | undefined, forceSigned: boolean, mono: number, settle: OpenSettle | undefined): void {
+    const signed = forceSigned || this.#mode === 'per-record';
+    if (signed) chunk.signed(head, body, bodyBytes, head.type === 'telemetry' ? TYP.record : TYP.event, this.#signer);
+    else chunk.leaf(head, body, bodyBytes);
+    if (settle) this.#openSettles.push(settle);
+    let checkpoint = false;
+    if (!signed) {
+      if (this.#unsigned === 0) this.#unsignedSince = mono;
+      this.#unsigned++;
+      checkpoint = this.#unsigned >= this.#every || mono - this.#unsignedSince >= this.#intervalMs;
+    }
+    // Sealed here, not inside checkpoint(), so that a record failing its check throws to the caller.
+    if (checkpoint || chunk.bytes >= CHUNK_BYTES) this.#sealOpen();
+    if (checkpoint) void this.checkpoint().catch(() => undefined);
+  }
+
+  /** The chunk records go into now; a new one is sealed at the end of this turn of the event loop at the latest. */
+  #openChunk(records: number): EntryChunk {
+    if (this.#open) return this.#open;
+    const chunk = new EntryChunk(Math.min(CHUNK_BYTES, records * this.#entryBytes + 1024), Math.max(16, records));
+    this.#open = chunk;
+    queueMicrotask(() => {
+      if (this.#open === chunk) this.#sealOpen();
+    });
+    return chunk;
+  }
+
+  /**
+   * Checks the records of the open chunk written around given body bytes; on a failure, the
+   * records before the bad one stay (sealed and queued now), and the error is thrown.
+   */
+  #checkOpen(): void {
+    const bad = this.#checkBodies();
+    if (!bad) return;
+    this.#sealOpen();
+    throw bad;
+  }
+
+  /** The open chunk's body check; on a failure the chunk keeps the records before the bad one. */
+  #checkBodies(): Error | undefined {
+    const chunk = this.#open;
+    const bad = chunk?.checkBodies();
+    if (!chunk || !bad) return undefined;
+    // No checkpoint fell between the dropped records (it would have sealed the chunk).
+    this.#unsigned -= bad.droppedLeaves;
+    const count = chunk.count;
+    this.#openSettles = this.#openSettles.filter((s) => s.at < count);
+    return bad.error;
+  }
+
+  /**
+   * Checks, signs, frames and hashes the open chunk and queues it for the group commit. Throws
+   * (after queueing the records before it) when a record's body bytes fail their check.
+   */
+  #sealOpen(): void {
+    const bad = this.#checkBodies();
+    const chunk = this.#open;
+    if (!chunk) return;
+    this.#open = undefined;
+    const settles = this.#openSettles;
+    this.#openSettles = [];
+    if (chunk.count === 0) {
+      if (bad) throw bad;
+      return;
+    }
+    const settle: AppendSettle = {
+      resolve: (first) => {
+        for (const s of settles) s.resolve(first);
+      },
+      reject: (err) => {
+        for (const s of settles) s.reject(err);
+      },
+    };
+    try {
+      const bytes = chunk.seal(this.#frontier, this.#signer);
+      this.#entryBytes = Math.ceil(bytes.length / chunk.count);
+      this.#log.enqueueFrames(bytes, chunk.count, settle);
+    } catch (err) {
+      // The log cannot take them (closed, failed) or the signer failed: every caller hears it.
+      settle.reject(err as Error);
+    }
+    if (bad) throw bad;
   }
 
   /** Adds a signed checkpoint over the whole tree now (if any leaf is not yet covered). */
   async checkpoint(): Promise<Checkpoint | undefined> {
-    this.#hashLeaves();
+    this.#sealOpen();
     if (this.#checkpointedSize === this.#frontier.size) return this.#lastCheckpoint;
     const c: Checkpoint = {
       size: this.#frontier.size,
@@ -255,6 +355,7 @@ export class Ledger {
     if (countersignature.length > 8192) throw new RangeError(`countersignature: ${countersignature.length} bytes is over the 8192-byte limit of a witness entry`);
     const typ = protectedTyp(countersignature);
     if (typ !== TYP.witness) throw new TypeError(`countersignature: its typ is ${typ === undefined ? 'missing' : `'${typ}'`}, not '${TYP.witness}'`);
+    this.#sealOpen();
     const index = await this.#log.append(EntryKind.witness, countersignature);
     return { index };
   }
@@ -265,6 +366,7 @@ export class Ledger {
   }
 
   async flush(): Promise<void> {
+    this.#sealOpen();
     await this.#log.flush();
   }
 

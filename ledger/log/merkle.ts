@@ -124,6 +124,21 @@ export class MerkleFrontier {
     this.#size = size;
   }
 
+  /**
+   * With the native hasher: seals the frames buf[offsets[i] .. offsets[i+1]) for i < count of
+   * a group-commit chunk (ledger/log/frame.ts: each frame's kind byte and payload are in place;
+   * its length and CRC-32 are written here) and appends the payloads of leaf kinds, in order,
+   * their leaf hashes to `leafHashes` when given, in one call (native/frame.c); returns true.
+   * Without it, returns false and changes nothing: the caller frames and appends one by one
+   * (entry-chunk.ts), so that this module stays free of node:zlib for the browser's verifier.
+   */
+  appendFrames(buf: Uint8Array, offsets: Uint32Array, count: number, leafHashes?: Uint8Array): boolean {
+    if (!this.#native) return false;
+    if (!(count >= 0 && count + 1 <= offsets.length)) throw new RangeError(`count ${count} needs ${count + 1} offsets, ${offsets.length} given`);
+    this.#size = this.#native.frameChunk(buf, offsets, count, this.#slots, this.#size, leafHashes);
+    return true;
+  }
+
   root(): Uint8Array {
     if (this.#size === 0) return EMPTY_ROOT;
     let h: Uint8Array | undefined;

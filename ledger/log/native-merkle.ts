@@ -26,6 +26,19 @@ export interface NativeMerkle {
    * out[3] the simulated records, out[4] why it stopped (0 end, 1 frame, 2 kind, 3 record, 4 sequence).
    */
   scanRun(data: Uint8Array, pos: number, frontier: Uint8Array, size: number, out: Float64Array): number;
+  /**
+   * Frames buf[offsets[i] .. offsets[i+1]) for i < count (length and CRC-32 written around the
+   * kind byte already at +8, ledger/log/frame.ts) and appends the payloads of leaf kinds to the
+   * frontier; returns the new size (native/frame.c).
+   */
+  frameChunk(buf: Uint8Array, offsets: Uint32Array, count: number, frontier: Uint8Array, size: number, leafHashesOut?: Uint8Array): number;
+  /** SHA-256 of prefix || bstr head || buf[spans[2i] .. spans[2i+1]) into out (32 bytes each): COSE_Sign1 Sig_structure digests. */
+  sigDigests(buf: Uint8Array, spans: Uint32Array, count: number, prefix: Uint8Array, out: Uint8Array): void;
+  /**
+   * The index of the first record from `from` on (record i = buf[spans[2i] .. spans[2i+1]))
+   * that a byte walk with scanRecord's rules does not vouch for; `count` when it vouches for all.
+   */
+  checkRecords(buf: Uint8Array, spans: Uint32Array, from: number, count: number): number;
 }
 
 /** Where the built addon lands (gitignored; rebuilt by `npm run build:native`). */
@@ -41,7 +54,9 @@ function load(): { addon?: NativeMerkle; reason?: string } {
     cached = { reason: 'not built (run `npm run build:native`; needs a C compiler)' };
   } else {
     try {
-      cached = { addon: createRequire(import.meta.url)(NATIVE_MERKLE_PATH) as NativeMerkle };
+      const addon = createRequire(import.meta.url)(NATIVE_MERKLE_PATH) as NativeMerkle;
+      // A build from before frame.c lacks the batch framer: rebuild rather than half-use it.
+      cached = typeof addon.frameChunk === 'function' && typeof addon.checkRecords === 'function' && typeof addon.scanRun === 'function' ? { addon } : { reason: 'built from older sources (run `npm run build:native`)' };
     } catch (err) {
       cached = { reason: `does not load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
     }

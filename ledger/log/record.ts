@@ -61,8 +61,19 @@ function isAscii(s: string): boolean {
  * data item is refused here (CborError or TypeError naming the problem), never stored.
  */
 export function encodeRecordWithBody(r: Omit<LedgerRecord, 'body'>, bodyBytes: Uint8Array): Uint8Array {
+  const w = writeRecordWithBody(envelope.reset(), r, bodyBytes);
+  const bytes = w.take();
+  if (scanRecord(bytes) === undefined) decodeRecord(bytes, `record ${r.seq} (body given as CBOR bytes)`);
+  return bytes;
+}
+
+/**
+ * Writes the record's canonical CBOR around `bodyBytes` into `w` (the bytes encodeRecordWithBody
+ * gives), unchecked: the caller checks the written bytes as encodeRecordWithBody does.
+ */
+export function writeRecordWithBody(w: CborWriter, r: Omit<LedgerRecord, 'body'>, bodyBytes: Uint8Array): CborWriter {
   if (!(bodyBytes instanceof Uint8Array)) throw new TypeError('bodyBytes: expected a Uint8Array of canonical CBOR');
-  const w = envelope.reset().head(5, r.simulated ? 7 : 6);
+  w.head(5, r.simulated ? 7 : 6);
   w.head(0, 1).head(0, r.seq);
   w.head(0, 2).head(0, r.time);
   w.head(0, 3);
@@ -72,9 +83,7 @@ export function encodeRecordWithBody(r: Omit<LedgerRecord, 'body'>, bodyBytes: U
   if (r.simulated) w.head(0, 5).bool(true);
   w.head(0, 6).head(0, Math.floor(r.mono));
   w.head(0, 7).bytes(r.boot);
-  const bytes = w.take();
-  if (scanRecord(bytes) === undefined) decodeRecord(bytes, `record ${r.seq} (body given as CBOR bytes)`);
-  return bytes;
+  return w;
 }
 
 function field<T>(m: ReadonlyMap<CborValue, CborValue>, key: number, check: (v: unknown) => v is T, what: string, where: string): T {

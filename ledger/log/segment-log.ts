@@ -105,12 +105,16 @@ export interface AppendSettle {
 }
 
 interface Pending {
+  /** The entry's kind; 0 for a chunk of entries already framed (enqueueFrames). */
   kind: number;
-  /** Framed at the group commit, straight into the batch's buffer. */
+  /** Framed at the group commit, straight into the batch's buffer; or the framed chunk itself. */
   payload: Uint8Array;
-  /** Bytes of its frame. */
+  /** Bytes of its frame (or of the chunk). */
   size: number;
+  /** Index of the entry (or of the chunk's first entry). */
   index: number;
+  /** Entries it holds: 1, or the entries of a framed chunk. */
+  count: number;
   /**
    * Absent on all but the last entry of an appendMany: entries become durable in order, so the
    * last one's settling speaks for the whole call (and a failure rejects every entry after it).
@@ -338,10 +342,34 @@ export class SegmentLog {
     return this.#enqueue(kind, payload, settle);
   }
 
+  /**
+   * Queues `count` entries already framed (frame.ts) in `frames`, e.g. by MerkleFrontier's
+   * appendFrames, for the next group commit, as one piece: the ledger's batch path, which
+   * encodes records straight into the bytes that go to disk. They get the next `count`
+   * indexes; `settle` hears once all are durable, with the first one's index. The bytes must
+   * be whole valid frames (a wrong chunk would be cut as a torn tail at the next open) and must
+   * not change until settled; at most MAX_BATCH_BYTES, so a group commit never tears more.
+   */
+  enqueueFrames(frames: Uint8Array, count: number, settle?: AppendSettle): number {
+    if (this.#closed) throw new LedgerWriteError(`the ledger in ${this.dir} is closed`);
+    if (this.#readOnly) throw new LedgerWriteError(`the ledger in ${this.dir} was opened read-only`);
+    if (this.#failed) throw this.#failed;
+    if (!(Number.isSafeInteger(count) && count > 0 && count * FRAME_HEADER_BYTES <= frames.length)) {
+      throw new RangeError(`enqueueFrames: count ${count} does not fit ${frames.length} bytes of frames`);
+    }
+    if (frames.length > MAX_BATCH_BYTES) throw new RangeError(`enqueueFrames: ${frames.length} bytes exceed a group commit's ${MAX_BATCH_BYTES}`);
+    const index = this.#nextIndex;
+    this.#nextIndex += count;
+    this.#pending.push({ kind: 0, payload: frames, size: frames.length, index, count, settle });
+    this.#pendingBytes += frames.length;
+    this.#flushing ??= this.#flushLoop();
+    return index;
+  }
+
   #enqueue(kind: number, payload: Uint8Array, settle: AppendSettle | undefined): number {
     const size = FRAME_HEADER_BYTES + payload.length;
     const index = this.#nextIndex++;
-    this.#pending.push({ kind, payload, size, index, settle });
+    this.#pending.push({ kind, payload, size, index, count: 1, settle });
     this.#pendingBytes += size;
     this.#flushing ??= this.#flushLoop();
     return index;
@@ -367,7 +395,8 @@ export class SegmentLog {
         this.#pendingBytes -= bytes;
         try {
           await this.#writeBatch(batch, bytes);
-          this.#durableCount = batch[batch.length - 1]!.index + 1;
+          const last = batch[batch.length - 1]!;
+          this.#durableCount = last.index + last.count;
           for (const p of batch) p.settle?.resolve(p.index);
         } catch (err) {
           this.#failed = err instanceof LedgerWriteError ? err : describeIoError(err, this.dir);
@@ -389,9 +418,21 @@ export class SegmentLog {
     }
     const file = this.#file!;
     const before = file.size;
-    const buf = Buffer.allocUnsafe(bytes);
-    let pos = 0;
-    for (const p of batch) pos = writeFrame(buf, pos, p.kind, p.payload);
+    let buf: Uint8Array;
+    if (batch.length === 1 && batch[0]!.kind === 0) {
+      // One framed chunk (a batch of appendMany): written as it is, no copy.
+      buf = batch[0]!.payload;
+    } else {
+      const b = Buffer.allocUnsafe(bytes);
+      let pos = 0;
+      for (const p of batch) {
+        if (p.kind === 0) {
+          b.set(p.payload, pos);
+          pos += p.size;
+        } else pos = writeFrame(b, pos, p.kind, p.payload);
+      }
+      buf = b;
+    }
     try {
       await file.append(buf);
       await file.sync();

@@ -7,7 +7,7 @@
   "targets": [
     {
       "target_name": "voltrail_merkle",
-      "sources": ["merkle_addon.c", "sha256.c", "scan.c", "crc32.c"],
+      "sources": ["merkle_addon.c", "sha256.c", "scan.c", "crc32.c", "frame.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "defines": ["NAPI_VERSION=8"]
     }

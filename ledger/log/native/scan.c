@@ -209,13 +209,8 @@ static int item(walk *w, int depth) {
   }
 }
 
-typedef struct {
-  uint64_t seq, time;
-  int simulated;
-} envelope;
-
 /* record-scan.ts scanRecord: 1 with the envelope when the walk vouches for the whole record. */
-static int scan_record(const unsigned char *bytes, size_t len, envelope *out) {
+int vt_scan_record(const unsigned char *bytes, size_t len, vt_envelope *out) {
   if (len > MAX_SIZE || len == 0) return 0;
   unsigned ib = bytes[0];
   /* A map of 6 or 7 entries (fields 1..7, 5 optional), keys 0x01..0x07 in order. */
@@ -305,7 +300,7 @@ napi_value vt_js_scan_run(napi_env env, napi_callback_info info) {
   double first = -1, last = -1;
   int why = SCAN_END;
   unsigned char h[32];
-  envelope rec;
+  vt_envelope rec;
   while (pos < dl) {
     if (dl - pos < FRAME_HEADER_BYTES) { why = SCAN_FRAME; break; }
     uint32_t len = be32(data + pos);
@@ -314,7 +309,7 @@ napi_value vt_js_scan_run(napi_env env, napi_callback_info info) {
     if (data[pos + 8] != KIND_LEAF) { why = SCAN_KIND; break; }
     if (vt_crc32(0, data + pos + 8, (size_t)len + 1) != be32(data + pos + 4)) { why = SCAN_FRAME; break; }
     const unsigned char *payload = data + pos + FRAME_HEADER_BYTES;
-    if (!scan_record(payload, len, &rec)) { why = SCAN_RECORD; break; }
+    if (!vt_scan_record(payload, len, &rec)) { why = SCAN_RECORD; break; }
     if (rec.seq != size) { why = SCAN_SEQUENCE; break; }
     leaf_hash(payload, len, h);
     size = frontier_append(frontier, size, h);

@@ -4,12 +4,19 @@
 #include <node_api.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "frontier.h"
 
 /* scanRun(data, pos, frontier, size, out) -> entries consumed; see scan.c. */
 napi_value vt_js_scan_run(napi_env env, napi_callback_info info);
 
-/* The RFC 9162 leaf hash and frontier append of merkle_addon.c, shared with scan.c. */
-void leaf_hash(const unsigned char *leaf, size_t n, unsigned char out[32]);
-uint64_t frontier_append(unsigned char *frontier, uint64_t size, const unsigned char leaf_hash32[32]);
+/* The envelope fields of a record that vt_scan_record vouched for. */
+typedef struct {
+  uint64_t seq, time;
+  int simulated;
+} vt_envelope;
+
+/* record-scan.ts scanRecord: 1 with the envelope when the walk vouches for the whole record,
+ * 0 when the full decoder must decide (it never rejects on its own). Shared with frame.c. */
+int vt_scan_record(const unsigned char *bytes, size_t len, vt_envelope *out);
 
 #endif

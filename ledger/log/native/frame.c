@@ -1,0 +1,178 @@
+/*
+ * The group-commit side of the ledger in one pass over a chunk of entries laid out as they go to
+ * disk (ledger/log/frame.ts): each frame is
+ *   payload length u32 BE | CRC-32 (ISO-HDLC, as zlib computes it) of kind||payload u32 BE |
+ *   kind u8 | payload
+ * and for Merkle leaves (kinds 1 and 2) the RFC 9162 leaf hash SHA-256(0x00 || payload) goes
+ * into the frontier, all in one call into C instead of a CRC call, a copy and a hash call per
+ * entry from JavaScript. Also: the SHA-256 digests of COSE_Sign1 Sig_structures (RFC 9052
+ * section 4.4) over many payloads, for batch signing in per-record mode.
+ *
+ * Exports (registered in merkle_addon.c):
+ *   frameChunk(buf, offsets: Uint32Array, count, frontier, size, leafHashesOut?) -> new size
+ *     frame i spans buf[offsets[i] .. offsets[i+1]); its kind byte is already written at
+ *     offsets[i] + 8 and its payload follows; length and CRC are written here. Every frame is
+ *     checked before anything is written, so a bad argument changes nothing.
+ *   sigDigests(buf, spans: Uint32Array, count, prefix, out) -> undefined
+ *     digest i = SHA-256(prefix || bstr head of n_i || buf[spans[2i] .. spans[2i+1])),
+ *     n_i = the span's length; prefix = Sig_structure's bytes before the payload's head.
+ *   checkRecords(buf, spans: Uint32Array, from, count) -> index of the first record from `from`
+ *     on (record i = buf[spans[2i] .. spans[2i+1])) that the walk below does not vouch for;
+ *     count when it vouches for all.
+ */
+#include "frame.h"
+#include "scan.h"
+#include "sha256.h"
+#include "crc32.h"
+#include <string.h>
+
+#define FRAME_HEADER 9
+#define MAX_PAYLOAD (1024u * 1024u)
+#define FRONTIER_BYTES (64 * 32)
+
+static void put_be32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v >> 24);
+  p[1] = (unsigned char)(v >> 16);
+  p[2] = (unsigned char)(v >> 8);
+  p[3] = (unsigned char)v;
+}
+
+static napi_value fail(napi_env env, const char *message) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
+  return NULL;
+}
+
+static int typed(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL) != napi_ok) return 0;
+  return type == want;
+}
+
+static int present(napi_env env, napi_value value) {
+  napi_valuetype t;
+  return napi_typeof(env, value, &t) == napi_ok && t != napi_undefined && t != napi_null;
+}
+
+napi_value vt_js_frame_chunk(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return fail(env, "frameChunk(buf, offsets, count, frontier, size, leafHashesOut?)");
+  unsigned char *buf, *frontier, *out = NULL;
+  uint32_t *offsets;
+  size_t bl, ol, fl, hl = 0;
+  uint32_t count;
+  double s;
+  if (!typed(env, argv[0], napi_uint8_array, (void **)&buf, &bl)) return fail(env, "buf must be a Uint8Array");
+  if (!typed(env, argv[1], napi_uint32_array, (void **)&offsets, &ol)) return fail(env, "offsets must be a Uint32Array");
+  if (napi_get_value_uint32(env, argv[2], &count) != napi_ok || (size_t)count + 1 > ol) return fail(env, "count must be a number of frames that offsets holds (count + 1 offsets)");
+  if (!typed(env, argv[3], napi_uint8_array, (void **)&frontier, &fl) || fl < FRONTIER_BYTES) return fail(env, "frontier must be a Uint8Array of 2048 bytes");
+  if (napi_get_value_double(env, argv[4], &s) != napi_ok || !(s >= 0 && s < 9007199254740992.0)) return fail(env, "size must be a count below 2^53");
+  if (argc > 5 && present(env, argv[5])) {
+    if (!typed(env, argv[5], napi_uint8_array, (void **)&out, &hl)) return fail(env, "leafHashesOut must be a Uint8Array");
+  }
+  uint32_t leaves = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t start = offsets[i], end = offsets[i + 1];
+    if (start > end || end > bl || end - start < FRAME_HEADER) return fail(env, "a frame lies outside buf or is shorter than its header");
+    if (end - start - FRAME_HEADER > MAX_PAYLOAD) return fail(env, "a payload exceeds the 1 MiB limit of a ledger entry");
+    unsigned char kind = buf[start + 8];
+    if (kind < 1 || kind > 4) return fail(env, "a frame's kind byte is not 1..4");
+    if (kind <= 2) leaves++;
+  }
+  if (out != NULL && hl < (size_t)leaves * 32) return fail(env, "leafHashesOut must hold 32 bytes per leaf");
+  uint64_t size = (uint64_t)s;
+  unsigned char h[32];
+  uint32_t leaf = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    unsigned char *f = buf + offsets[i];
+    uint32_t n = offsets[i + 1] - offsets[i] - FRAME_HEADER;
+    put_be32(f, n);
+    put_be32(f + 4, vt_crc32(0, f + 8, (size_t)n + 1));
+    if (f[8] <= 2) {
+      unsigned char *lh = out ? out + 32 * (size_t)leaf++ : h;
+      leaf_hash(f + FRAME_HEADER, n, lh);
+      size = frontier_append(frontier, size, lh);
+    }
+  }
+  napi_value result;
+  napi_create_double(env, (double)size, &result);
+  return result;
+}
+
+napi_value vt_js_sig_digests(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return fail(env, "sigDigests(buf, spans, count, prefix, out)");
+  unsigned char *buf, *prefix, *out;
+  uint32_t *spans;
+  size_t bl, sl, pl, outl;
+  uint32_t count;
+  if (!typed(env, argv[0], napi_uint8_array, (void **)&buf, &bl)) return fail(env, "buf must be a Uint8Array");
+  if (!typed(env, argv[1], napi_uint32_array, (void **)&spans, &sl)) return fail(env, "spans must be a Uint32Array");
+  if (napi_get_value_uint32(env, argv[2], &count) != napi_ok || (size_t)count * 2 > sl) return fail(env, "count must be a number of spans that spans holds");
+  if (!typed(env, argv[3], napi_uint8_array, (void **)&prefix, &pl)) return fail(env, "prefix must be a Uint8Array");
+  if (!typed(env, argv[4], napi_uint8_array, (void **)&out, &outl) || outl < (size_t)count * 32) return fail(env, "out must be a Uint8Array of at least count*32 bytes");
+  for (uint32_t i = 0; i < count; i++) {
+    if (spans[2 * i] > spans[2 * i + 1] || spans[2 * i + 1] > bl) return fail(env, "a span lies outside buf");
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t n = spans[2 * i + 1] - spans[2 * i];
+    unsigned char head[5];
+    size_t hn;
+    if (n < 24) {
+      head[0] = (unsigned char)(0x40 | n);
+      hn = 1;
+    } else if (n < 0x100) {
+      head[0] = 0x58;
+      head[1] = (unsigned char)n;
+      hn = 2;
+    } else if (n < 0x10000) {
+      head[0] = 0x59;
+      head[1] = (unsigned char)(n >> 8);
+      head[2] = (unsigned char)n;
+      hn = 3;
+    } else {
+      head[0] = 0x5a;
+      put_be32(head + 1, n);
+      hn = 5;
+    }
+    vt_sha256_ctx c;
+    vt_sha256_init(&c);
+    vt_sha256_update(&c, prefix, pl);
+    vt_sha256_update(&c, head, hn);
+    vt_sha256_update(&c, buf + spans[2 * i], n);
+    vt_sha256_final(&c, out + 32 * (size_t)i);
+  }
+  return NULL;
+}
+
+/* Whether the verifier's record walk (scan.c, record-scan.ts's rules) vouches for b[0 .. n). */
+static int record_ok(const unsigned char *b, size_t n) {
+  vt_envelope e;
+  return vt_scan_record(b, n, &e);
+}
+
+napi_value vt_js_check_records(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return fail(env, "checkRecords(buf, spans, from, count)");
+  unsigned char *buf;
+  uint32_t *spans;
+  size_t bl, sl;
+  uint32_t from, count;
+  if (!typed(env, argv[0], napi_uint8_array, (void **)&buf, &bl)) return fail(env, "buf must be a Uint8Array");
+  if (!typed(env, argv[1], napi_uint32_array, (void **)&spans, &sl)) return fail(env, "spans must be a Uint32Array");
+  if (napi_get_value_uint32(env, argv[2], &from) != napi_ok || napi_get_value_uint32(env, argv[3], &count) != napi_ok || from > count || (size_t)count * 2 > sl)
+    return fail(env, "from <= count, and count a number of spans that spans holds");
+  uint32_t i = from;
+  for (; i < count; i++) {
+    uint32_t start = spans[2 * i], end = spans[2 * i + 1];
+    if (start > end || end > bl) return fail(env, "a span lies outside buf");
+    if (!record_ok(buf + start, end - start)) break;
+  }
+  napi_value result;
+  napi_create_uint32(env, i, &result);
+  return result;
+}
