@@ -1,5 +1,5 @@
 // Benchmark of issue 17: resident memory of the runtime, `voltrail run --sim --speed 50
-// --period 100ms --duration 60s --status-json` (--quick: 20 s), VmRSS sampled from
+// --period 100ms --duration 60s --status-json` (--quick: 15 s), VmRSS sampled from
 // /proc/PID/status every 200 ms over the run: start (once the runtime printed its first
 // status line), maximum, end, and the slope in bytes per simulated hour (a leak shows as a
 // steady rise). Two ways of running it: as a board does (the JavaScript bundle of
@@ -128,7 +128,7 @@ type Bundle = { dir: string; flags: string[]; env: Record<string, string> };
 
 /** One `voltrail run --sim` of `mode` (board: through `bundle`), sampled; `onUp` once it prints its first status line. */
 async function sampleRuntime(ctx: RunContext, mode: Mode, bundle: Bundle | undefined, onUp?: () => void): Promise<Sampled> {
-  const seconds = ctx.quick ? 20 : 60;
+  const seconds = ctx.quick ? 15 : 60;
   const dir = await mkdtemp(join(os.tmpdir(), 'voltrail-bench-rss-'));
   try {
     // As the unit starts it: its environment, node FLAGS bin/voltrail.js with VOLTRAIL_BUNDLE naming the bundle.
@@ -216,7 +216,7 @@ export const runtimeMemory: Suite = {
   name: 'runtime-memory',
   description: 'resident memory of `voltrail run --sim` over a run (as a board runs it, and in development), against a bare node process and the 80 MB goal',
   cases(env: SuiteEnv): BenchCase[] {
-    const seconds = env.quick ? 20 : 60;
+    const seconds = env.quick ? 15 : 60;
     const check = async (ctx: RunContext): Promise<void> => {
       try {
         await readFile('/proc/self/status', 'utf8');
