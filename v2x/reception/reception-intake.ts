@@ -4,8 +4,8 @@
 // behind awareness traffic. Each frame is classified by a peek at its first bytes
 // (type-peek.ts: hazard, action, awareness; unreadable frames go with awareness) and held in a
 // FIFO lane per class, bounded in frames and in bytes; when full, the oldest frame of the worst
-// lane is shed (counted as `shed-overload` by the pipeline), or the newcomer if it is itself the
-// worst. Each turn of the event loop it first pulls what the source has (`poll`), then hands at
+// lane is shed (counted as `shed-overload` by the pipeline; plain frames before those that carry
+// their signer's certificate), or the newcomer if it is itself the worst. Each turn of the event loop it first pulls what the source has (`poll`), then hands at
 // most `framesPerTurn` frames to the full pipeline, hazards first; the other classes only while
 // the pipeline holds fewer than `feedBelow` messages, so that frames the verifiers could not
 // reach anyway are shed here, before any decoding, instead of after. The peek only orders and
@@ -13,7 +13,8 @@
 // here.
 import { MAX_MESSAGE_SIZE } from '../security/envelope.ts';
 import type { ReceptionPipeline } from './reception-pipeline.ts';
-import { peekMessageType } from './type-peek.ts';
+import { peekFrame, peekMessageType } from './type-peek.ts';
+import type { MessageName } from '../messages/message-types.ts';
 
 export const INTAKE_LANES = ['hazard', 'action', 'awareness'] as const;
 const HAZARD = 0;
@@ -32,14 +33,14 @@ export interface IntakeOptions {
   poll?: () => void;
 }
 
-/** A FIFO of frames (a growable ring: no shifting of arrays). */
-class Lane {
-  #buf: (Uint8Array | undefined)[] = new Array(64);
+/** A FIFO (a growable ring: no shifting of arrays). */
+class Fifo<T> {
+  #buf: (T | undefined)[] = new Array(64);
   #head = 0;
   size = 0;
-  push(v: Uint8Array): void {
+  push(v: T): void {
     if (this.size === this.#buf.length) {
-      const next = new Array<Uint8Array | undefined>(this.#buf.length * 2);
+      const next = new Array<T | undefined>(this.#buf.length * 2);
       for (let i = 0; i < this.size; i++) next[i] = this.#buf[(this.#head + i) % this.#buf.length];
       this.#buf = next;
       this.#head = 0;
@@ -47,13 +48,54 @@ class Lane {
     this.#buf[(this.#head + this.size) % this.#buf.length] = v;
     this.size++;
   }
-  shift(): Uint8Array | undefined {
+  peek(): T | undefined {
+    return this.size === 0 ? undefined : this.#buf[this.#head];
+  }
+  shift(): T | undefined {
     if (this.size === 0) return undefined;
     const v = this.#buf[this.#head];
     this.#buf[this.#head] = undefined;
     this.#head = (this.#head + 1) % this.#buf.length;
     this.size--;
     return v;
+  }
+}
+
+interface Held {
+  frame: Uint8Array;
+  /** Arrival order. */
+  seq: number;
+}
+
+/**
+ * One class's frames, in arrival order, split in two FIFOs: plain frames and frames carrying
+ * their signer's certificate. They are taken in arrival order across both (a signer's
+ * messages must reach the pipeline in order, or a later one accepted first makes the earlier
+ * a replay), but shed plain first: a frame with a certificate unlocks its signer's next
+ * messages, which would all be dropped as from an unknown signer without it.
+ */
+class Lane {
+  readonly #plain = new Fifo<Held>();
+  readonly #certified = new Fifo<Held>();
+  get size(): number {
+    return this.#plain.size + this.#certified.size;
+  }
+  get plainSize(): number {
+    return this.#plain.size;
+  }
+  push(h: Held, certificate: boolean): void {
+    (certificate ? this.#certified : this.#plain).push(h);
+  }
+  /** The oldest frame. */
+  shift(): Uint8Array | undefined {
+    const a = this.#plain.peek();
+    const b = this.#certified.peek();
+    if (b === undefined || (a !== undefined && a.seq < b.seq)) return this.#plain.shift()?.frame;
+    return this.#certified.shift()!.frame;
+  }
+  /** The oldest plain frame, else the oldest with a certificate. */
+  shed(): Uint8Array | undefined {
+    return (this.#plain.size > 0 ? this.#plain : this.#certified).shift()?.frame;
   }
 }
 
@@ -64,7 +106,11 @@ function positiveInt(name: string, v: number | undefined, dflt: number): number 
 }
 
 export function intakeLaneOf(frame: Uint8Array): number {
-  switch (peekMessageType(frame)) {
+  return laneOfType(peekMessageType(frame));
+}
+
+function laneOfType(type: MessageName | undefined): number {
+  switch (type) {
     case 'denm':
       return HAZARD;
     case 'cam':
@@ -86,6 +132,7 @@ export class ReceptionIntake {
   readonly #lanes = INTAKE_LANES.map(() => new Lane());
   #frames = 0;
   #bytes = 0;
+  #seq = 0;
   #turnScheduled = false;
   #waitingForRoom = false;
   #idle: (() => void)[] = [];
@@ -123,17 +170,19 @@ export class ReceptionIntake {
   offer(frame: Uint8Array): void {
     // Over the size limit: the pipeline refuses it at once, before any decoding; nothing to hold.
     if (frame.length > MAX_MESSAGE_SIZE) return this.#p.receive(frame);
-    const lane = intakeLaneOf(frame);
+    const peek = peekFrame(frame);
+    const lane = laneOfType(peek.type);
     while (this.#frames >= this.maxFrames || this.#bytes + frame.length > this.maxBytes) {
       let worst = AWARENESS;
       while (this.#lanes[worst]!.size === 0) worst--;
-      if (worst < lane) return this.#shed(frame, lane);
-      const old = this.#lanes[worst]!.shift()!;
+      // Everything held is better than the newcomer (a higher class, or a plain frame against certificates only): it goes.
+      if (worst < lane || (worst === lane && !peek.certificate && this.#lanes[lane]!.plainSize === 0)) return this.#shed(frame, lane);
+      const old = this.#lanes[worst]!.shed()!;
       this.#frames--;
       this.#bytes -= old.length;
       this.#shed(old, worst);
     }
-    this.#lanes[lane]!.push(frame);
+    this.#lanes[lane]!.push({ frame, seq: this.#seq++ }, peek.certificate);
     this.#frames++;
     this.#bytes += frame.length;
     if (this.#frames > this.highWater) this.highWater = this.#frames;

@@ -35,8 +35,29 @@ function skipSimple(b: Uint8Array, at: number): number | undefined {
   return undefined;
 }
 
+export interface Peek {
+  /** The type claimed, undefined when the first bytes are not a V2X envelope's. */
+  type: MessageName | undefined;
+  /** True when the unprotected header holds an entry (the only one allowed is the signer's certificate). */
+  certificate: boolean;
+}
+
 /** The message type the frame claims, or undefined when its first bytes are not a V2X envelope's. */
 export function peekMessageType(b: Uint8Array): MessageName | undefined {
+  return peekFrame(b).type;
+}
+
+const UNREADABLE: Peek = { type: undefined, certificate: false };
+
+/** The type the frame claims and whether it carries a certificate (the key to its signer's next messages). */
+export function peekFrame(b: Uint8Array): Peek {
+  const type = peekType(b);
+  if (type === undefined) return UNREADABLE;
+  const unprot = head(b, skipSimple(b, 2)!)!;
+  return { type, certificate: unprot.arg > 0 };
+}
+
+function peekType(b: Uint8Array): MessageName | undefined {
   // Tag 18 (COSE_Sign1), then an array of 4.
   if (b.length < 8 || b[0] !== 0xd2 || b[1] !== 0x84) return undefined;
   let at: number | undefined = skipSimple(b, 2); // protected header (a byte string)

@@ -105,6 +105,33 @@ test('a newcomer worse than everything a full intake holds is itself shed', asyn
   t.deepEqual(r.pipeline.counters.snapshot(), { received: 3, accepted: 2, dropped: { 'shed-overload': 1 } });
 });
 
+test('within a class, plain frames are shed before those carrying a certificate, and frames still go on in arrival order', async (t) => {
+  const r = rig({}, 4);
+  const intake = new ReceptionIntake(r.pipeline, { maxFrames: 3 });
+  const withCert = seal(r.pool[0]!, 'cam', cam(481_372_160), T0, true);
+  const plainA = seal(r.pool[1]!, 'cam', cam(481_372_260), T0, false);
+  const certB = seal(r.pool[2]!, 'cam', cam(481_372_360), T0, true);
+  const plainC = seal(r.pool[3]!, 'cam', cam(481_372_460), T0 - 100, false);
+  intake.offer(withCert);
+  intake.offer(plainA);
+  intake.offer(certB);
+  intake.offer(plainC); // full: the oldest plain frame (plainA) goes, not the older withCert
+  intake.offer(seal(r.pool[3]!, 'cam', cam(481_372_470), T0, false)); // plainC goes
+  t.deepEqual(intake.shedByLane, [0, 0, 2]);
+  await intake.drain();
+  // withCert, certB accepted; the last plain CAM is from pool[3], whose certificate never came.
+  t.deepEqual(r.accepted.map((m) => (m.body as { position: { latitude: number } }).position.latitude), [481_372_160, 481_372_360]);
+  t.deepEqual(r.pipeline.counters.snapshot(), { received: 5, accepted: 2, dropped: { 'shed-overload': 2, 'unknown-signer': 1 } });
+  // Certificates only held: a plain newcomer is the one shed.
+  const q = rig({}, 3);
+  const full = new ReceptionIntake(q.pipeline, { maxFrames: 2 });
+  full.offer(seal(q.pool[0]!, 'cam', cam(481_372_160), T0, true));
+  full.offer(seal(q.pool[1]!, 'cam', cam(481_372_260), T0, true));
+  full.offer(seal(q.pool[2]!, 'cam', cam(481_372_360), T0, false));
+  await full.drain();
+  t.deepEqual(q.pipeline.counters.snapshot(), { received: 3, accepted: 2, dropped: { 'shed-overload': 1 } });
+});
+
 test('options are checked, naming the field', (t) => {
   const r = rig({}, 1);
   t.throws(() => new ReceptionIntake(r.pipeline, { maxFrames: 0 }), { instanceOf: RangeError, message: /intake\.maxFrames/ });
