@@ -25,9 +25,9 @@ export interface IntakeOptions {
   maxFrames?: number;
   /** Most bytes held (default 512 KiB). */
   maxBytes?: number;
-  /** Frames handed to the pipeline per turn of the event loop (default 32). */
+  /** Frames handed to the pipeline per turn of the event loop (default 64: a worker batch). */
   framesPerTurn?: number;
-  /** Non-hazard frames are handed on only while the pipeline has fewer messages pending (default 512). */
+  /** Non-hazard frames are handed on only while the pipeline has fewer messages pending (default 1536: three quarters of its queue's default capacity, enough to keep every worker busy). */
   feedBelow?: number;
   /** Called at the start of every turn to pull the frames waiting at the source (a radio's buffer) with `offer`. */
   poll?: () => void;
@@ -146,8 +146,8 @@ export class ReceptionIntake {
     this.maxFrames = positiveInt('maxFrames', opts.maxFrames, 1024);
     this.maxBytes = positiveInt('maxBytes', opts.maxBytes, 512 * 1024);
     if (this.maxBytes < MAX_MESSAGE_SIZE) throw new RangeError(`intake.maxBytes: ${this.maxBytes}; expected at least one message (${MAX_MESSAGE_SIZE} bytes)`);
-    this.framesPerTurn = positiveInt('framesPerTurn', opts.framesPerTurn, 32);
-    this.feedBelow = positiveInt('feedBelow', opts.feedBelow, 512);
+    this.framesPerTurn = positiveInt('framesPerTurn', opts.framesPerTurn, 64);
+    this.feedBelow = positiveInt('feedBelow', opts.feedBelow, 1536);
     this.#poll = opts.poll;
   }
 
