@@ -218,6 +218,17 @@ export class ReceptionPipeline {
     this.#schedulePump();
   }
 
+  /**
+   * A frame shed unread by the intake in front of the pipeline (reception-intake.ts) under
+   * overload: heard (it feeds the channel busy ratio) and counted as received and dropped
+   * under `shed-overload`, so that every frame off the air is accounted for in one place.
+   */
+  shed(bytes: Uint8Array, detail: string): void {
+    this.counters.received++;
+    this.cbr.frame(bytes.length, this.#clock.monotonic());
+    this.#drop('shed-overload', detail);
+  }
+
   /** Loads a signed revocation list (only a newer one replaces the current). */
   loadRevocationList(bytes: Uint8Array): boolean {
     return this.revocations.load(bytes);

@@ -1,8 +1,11 @@
 // The body of a signature-verification worker thread (started by verify-workers.ts through
 // verify-worker.js): verifies packed batches of reception jobs (check-batch.ts) with OpenSSL
 // (signature-check.ts) and answers one byte per job (1 when all of its checks held), the
-// answer's buffer transferred back.
-import { parentPort } from 'node:worker_threads';
+// answer's buffer transferred back. On Linux the thread first lowers its own scheduling
+// priority (`nice`, from workerData): there a nice value is per thread, so bulk verification
+// yields the cores to the reception thread, which reads the radio and verifies hazards itself.
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import { unpackBatch } from './check-batch.ts';
 import { verifyCheck } from './signature-check.ts';
 
@@ -18,7 +21,20 @@ export interface WorkerResponse {
   error?: string;
 }
 
+export interface WorkerData {
+  /** Scheduling niceness of this thread (Linux only; elsewhere it would apply to the whole process). */
+  nice: number;
+}
+
 const port = parentPort!;
+const nice = (workerData as WorkerData | undefined)?.nice ?? 0;
+if (process.platform === 'linux' && nice > 0) {
+  try {
+    setPriority(nice);
+  } catch {
+    // Not allowed here: the thread keeps the default priority, which is only slower to yield.
+  }
+}
 port.on('message', (req: WorkerRequest) => {
   try {
     const jobs = unpackBatch(req.batch);

@@ -5,12 +5,14 @@
 // slower than OpenSSL there), so reception has its own small pool that hands OpenSSL the
 // Sig_structure bytes. Workers start at construction (`ready`) so the first hazard does not
 // wait for a thread to boot. A worker that dies fails its batches (the pipeline counts those
-// jobs as not verified, never accepted) and is replaced.
+// jobs as not verified, never accepted) and is replaced. The workers run at a lower priority
+// (`nice`, default 10, Linux only: verify-worker.ts) so that on a board with as many busy
+// workers as cores the reception thread still gets a core at once for the radio and hazards.
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { SignatureCheck } from './signature-check.ts';
 import type { SignatureVerifier } from './signature-verifier.ts';
-import type { WorkerRequest, WorkerResponse } from './verify-worker.ts';
+import type { WorkerData, WorkerRequest, WorkerResponse } from './verify-worker.ts';
 import { packBatch } from './check-batch.ts';
 import { workerExecArgv } from '../../ledger/signers/worker-exec-argv.ts';
 
@@ -28,8 +30,13 @@ export class WorkerVerifier implements SignatureVerifier {
   #next = 1;
   #closed = false;
 
-  constructor(size = Math.max(1, availableParallelism())) {
+  /** Scheduling niceness of the worker threads (0 to 19; Linux only). */
+  readonly nice: number;
+
+  constructor(size = Math.max(1, availableParallelism()), opts: { nice?: number } = {}) {
     if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`workers: ${size}; expected a whole number >= 1`);
+    this.nice = opts.nice ?? 10;
+    if (!Number.isSafeInteger(this.nice) || this.nice < 0 || this.nice > 19) throw new RangeError(`workers.nice: ${opts.nice}; expected a whole number from 0 to 19`);
     this.size = size;
     this.parallelism = size * 2;
     for (let i = 0; i < size; i++) this.#slots.push(this.#start());
@@ -41,7 +48,7 @@ export class WorkerVerifier implements SignatureVerifier {
   }
 
   #start(): Slot {
-    const worker = new Worker(new URL('./verify-worker.js', import.meta.url), { execArgv: workerExecArgv() });
+    const worker = new Worker(new URL('./verify-worker.js', import.meta.url), { execArgv: workerExecArgv(), workerData: { nice: this.nice } satisfies WorkerData });
     const slot: Slot = { worker, pending: new Map(), ready: undefined as unknown as Promise<void> };
     slot.ready = new Promise<void>((resolve, reject) => {
       const onFirst = (r: WorkerResponse) => {
