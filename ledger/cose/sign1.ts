@@ -75,12 +75,13 @@ export interface Verified {
   unprotected: ReadonlyMap<number, CborValue>;
 }
 
-function headLength(n: number): number {
+/** Bytes of the CBOR head of a byte string of length n, shortest form. */
+export function bstrHeadLength(n: number): number {
   return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x1_0000_0000 ? 5 : 9;
 }
 
 /** Writes a byte-string head (major type 2) for length n at `at`; returns the next offset. */
-function writeBstrHead(out: Uint8Array, at: number, n: number): number {
+export function writeBstrHead(out: Uint8Array, at: number, n: number): number {
   if (n < 24) out[at++] = 0x40 | n;
   else if (n < 0x100) {
     out[at++] = 0x58;
@@ -182,7 +183,7 @@ export function sign1(input: Sign1Input): Uint8Array {
   const signature = signer.signDigest(sign1Digest(prot, aad, payload));
   if (signature.length !== 64) throw new RangeError(`signer returned ${signature.length} bytes, not a 64-byte r||s signature`);
 
-  const size = 2 + headLength(prot.length) + prot.length + (unprotected?.length ?? 1) + headLength(payload.length) + payload.length + 2 + 64;
+  const size = 2 + bstrHeadLength(prot.length) + prot.length + (unprotected?.length ?? 1) + bstrHeadLength(payload.length) + payload.length + 2 + 64;
   const out = new Uint8Array(size);
   out[0] = 0xd2; // tag 18
   out[1] = 0x84; // array of 4

@@ -14,7 +14,7 @@ const ORDER: Readonly<Record<Curve, bigint>> = {
 };
 
 // SubjectPublicKeyInfo (RFC 5480) prefixes for a 33-byte compressed and a 65-byte uncompressed point.
-const SPKI_PREFIX: Readonly<Record<Curve, Record<33 | 65, Buffer>>> = {
+export const SPKI_PREFIX: Readonly<Record<Curve, Record<33 | 65, Buffer>>> = {
   secp256k1: {
     33: Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'),
     65: Buffer.from('3056301006072a8648ce3d020106052b8104000a034200', 'hex'),

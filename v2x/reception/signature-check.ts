@@ -13,7 +13,7 @@
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Curve, SignerBackend } from '../../ledger/signers/backend.ts';
-import { opensslVerifyBackend } from '../../ledger/signers/openssl-verify.ts';
+import { SPKI_PREFIX, opensslVerifyBackend } from '../../ledger/signers/openssl-verify.ts';
 
 export interface SignatureCheck {
   curve: Curve;
@@ -32,22 +32,11 @@ const ORDER: Readonly<Record<Curve, Uint8Array>> = {
   secp256k1: hexBytes('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141'),
   'P-256': hexBytes('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551'),
 };
+
 /** floor(n / 2): the largest low-S value. */
 const HALF_ORDER: Readonly<Record<Curve, Uint8Array>> = {
   secp256k1: hexBytes('7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0'),
   'P-256': hexBytes('7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8'),
-};
-
-// SubjectPublicKeyInfo (RFC 5480) prefixes for a 33-byte compressed and a 65-byte uncompressed point.
-const SPKI_PREFIX: Readonly<Record<Curve, Record<33 | 65, Buffer>>> = {
-  secp256k1: {
-    33: Buffer.from('3036301006072a8648ce3d020106052b8104000a032200', 'hex'),
-    65: Buffer.from('3056301006072a8648ce3d020106052b8104000a034200', 'hex'),
-  },
-  'P-256': {
-    33: Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex'),
-    65: Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex'),
-  },
 };
 
 /** -1, 0 or 1 as the 32 bytes at `at` compare with `bound` (big-endian). */
