@@ -37,51 +37,33 @@ static void put_be32(unsigned char *p, uint32_t v) {
   p[3] = (unsigned char)v;
 }
 
-static napi_value fail(napi_env env, const char *message) {
-  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
-  return NULL;
-}
-
-static int typed(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  if (napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL) != napi_ok) return 0;
-  return type == want;
-}
-
-static int present(napi_env env, napi_value value) {
-  napi_valuetype t;
-  return napi_typeof(env, value, &t) == napi_ok && t != napi_undefined && t != napi_null;
-}
-
 napi_value vt_js_frame_chunk(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return fail(env, "frameChunk(buf, offsets, count, frontier, size, leafHashesOut?)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return vt_type_error(env, "frameChunk(buf, offsets, count, frontier, size, leafHashesOut?)");
   unsigned char *buf, *frontier, *out = NULL;
   uint32_t *offsets;
   size_t bl, ol, fl, hl = 0;
   uint32_t count;
   double s;
-  if (!typed(env, argv[0], napi_uint8_array, (void **)&buf, &bl)) return fail(env, "buf must be a Uint8Array");
-  if (!typed(env, argv[1], napi_uint32_array, (void **)&offsets, &ol)) return fail(env, "offsets must be a Uint32Array");
-  if (napi_get_value_uint32(env, argv[2], &count) != napi_ok || (size_t)count + 1 > ol) return fail(env, "count must be a number of frames that offsets holds (count + 1 offsets)");
-  if (!typed(env, argv[3], napi_uint8_array, (void **)&frontier, &fl) || fl < FRONTIER_BYTES) return fail(env, "frontier must be a Uint8Array of 2048 bytes");
-  if (napi_get_value_double(env, argv[4], &s) != napi_ok || !(s >= 0 && s < 9007199254740992.0)) return fail(env, "size must be a count below 2^53");
-  if (argc > 5 && present(env, argv[5])) {
-    if (!typed(env, argv[5], napi_uint8_array, (void **)&out, &hl)) return fail(env, "leafHashesOut must be a Uint8Array");
+  if (!vt_typed(env, argv[0], napi_uint8_array, (void **)&buf, &bl)) return vt_type_error(env, "buf must be a Uint8Array");
+  if (!vt_typed(env, argv[1], napi_uint32_array, (void **)&offsets, &ol)) return vt_type_error(env, "offsets must be a Uint32Array");
+  if (napi_get_value_uint32(env, argv[2], &count) != napi_ok || (size_t)count + 1 > ol) return vt_type_error(env, "count must be a number of frames that offsets holds (count + 1 offsets)");
+  if (!vt_typed(env, argv[3], napi_uint8_array, (void **)&frontier, &fl) || fl < FRONTIER_BYTES) return vt_type_error(env, "frontier must be a Uint8Array of 2048 bytes");
+  if (napi_get_value_double(env, argv[4], &s) != napi_ok || !(s >= 0 && s < 9007199254740992.0)) return vt_type_error(env, "size must be a count below 2^53");
+  if (argc > 5 && !vt_is_undefined(env, argv[5])) {
+    if (!vt_typed(env, argv[5], napi_uint8_array, (void **)&out, &hl)) return vt_type_error(env, "leafHashesOut must be a Uint8Array");
   }
   uint32_t leaves = 0;
   for (uint32_t i = 0; i < count; i++) {
     uint32_t start = offsets[i], end = offsets[i + 1];
-    if (start > end || end > bl || end - start < FRAME_HEADER) return fail(env, "a frame lies outside buf or is shorter than its header");
-    if (end - start - FRAME_HEADER > MAX_PAYLOAD) return fail(env, "a payload exceeds the 1 MiB limit of a ledger entry");
+    if (start > end || end > bl || end - start < FRAME_HEADER) return vt_type_error(env, "a frame lies outside buf or is shorter than its header");
+    if (end - start - FRAME_HEADER > MAX_PAYLOAD) return vt_type_error(env, "a payload exceeds the 1 MiB limit of a ledger entry");
     unsigned char kind = buf[start + 8];
-    if (kind < 1 || kind > 4) return fail(env, "a frame's kind byte is not 1..4");
+    if (kind < 1 || kind > 4) return vt_type_error(env, "a frame's kind byte is not 1..4");
     if (kind <= 2) leaves++;
   }
-  if (out != NULL && hl < (size_t)leaves * 32) return fail(env, "leafHashesOut must hold 32 bytes per leaf");
+  if (out != NULL && hl < (size_t)leaves * 32) return vt_type_error(env, "leafHashesOut must hold 32 bytes per leaf");
   uint64_t size = (uint64_t)s;
   unsigned char h[32];
   uint32_t leaf = 0;
@@ -104,18 +86,18 @@ napi_value vt_js_frame_chunk(napi_env env, napi_callback_info info) {
 napi_value vt_js_sig_digests(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return fail(env, "sigDigests(buf, spans, count, prefix, out)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return vt_type_error(env, "sigDigests(buf, spans, count, prefix, out)");
   unsigned char *buf, *prefix, *out;
   uint32_t *spans;
   size_t bl, sl, pl, outl;
   uint32_t count;
-  if (!typed(env, argv[0], napi_uint8_array, (void **)&buf, &bl)) return fail(env, "buf must be a Uint8Array");
-  if (!typed(env, argv[1], napi_uint32_array, (void **)&spans, &sl)) return fail(env, "spans must be a Uint32Array");
-  if (napi_get_value_uint32(env, argv[2], &count) != napi_ok || (size_t)count * 2 > sl) return fail(env, "count must be a number of spans that spans holds");
-  if (!typed(env, argv[3], napi_uint8_array, (void **)&prefix, &pl)) return fail(env, "prefix must be a Uint8Array");
-  if (!typed(env, argv[4], napi_uint8_array, (void **)&out, &outl) || outl < (size_t)count * 32) return fail(env, "out must be a Uint8Array of at least count*32 bytes");
+  if (!vt_typed(env, argv[0], napi_uint8_array, (void **)&buf, &bl)) return vt_type_error(env, "buf must be a Uint8Array");
+  if (!vt_typed(env, argv[1], napi_uint32_array, (void **)&spans, &sl)) return vt_type_error(env, "spans must be a Uint32Array");
+  if (napi_get_value_uint32(env, argv[2], &count) != napi_ok || (size_t)count * 2 > sl) return vt_type_error(env, "count must be a number of spans that spans holds");
+  if (!vt_typed(env, argv[3], napi_uint8_array, (void **)&prefix, &pl)) return vt_type_error(env, "prefix must be a Uint8Array");
+  if (!vt_typed(env, argv[4], napi_uint8_array, (void **)&out, &outl) || outl < (size_t)count * 32) return vt_type_error(env, "out must be a Uint8Array of at least count*32 bytes");
   for (uint32_t i = 0; i < count; i++) {
-    if (spans[2 * i] > spans[2 * i + 1] || spans[2 * i + 1] > bl) return fail(env, "a span lies outside buf");
+    if (spans[2 * i] > spans[2 * i + 1] || spans[2 * i + 1] > bl) return vt_type_error(env, "a span lies outside buf");
   }
   for (uint32_t i = 0; i < count; i++) {
     uint32_t n = spans[2 * i + 1] - spans[2 * i];
@@ -157,19 +139,19 @@ static int record_ok(const unsigned char *b, size_t n) {
 napi_value vt_js_check_records(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return fail(env, "checkRecords(buf, spans, from, count)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return vt_type_error(env, "checkRecords(buf, spans, from, count)");
   unsigned char *buf;
   uint32_t *spans;
   size_t bl, sl;
   uint32_t from, count;
-  if (!typed(env, argv[0], napi_uint8_array, (void **)&buf, &bl)) return fail(env, "buf must be a Uint8Array");
-  if (!typed(env, argv[1], napi_uint32_array, (void **)&spans, &sl)) return fail(env, "spans must be a Uint32Array");
+  if (!vt_typed(env, argv[0], napi_uint8_array, (void **)&buf, &bl)) return vt_type_error(env, "buf must be a Uint8Array");
+  if (!vt_typed(env, argv[1], napi_uint32_array, (void **)&spans, &sl)) return vt_type_error(env, "spans must be a Uint32Array");
   if (napi_get_value_uint32(env, argv[2], &from) != napi_ok || napi_get_value_uint32(env, argv[3], &count) != napi_ok || from > count || (size_t)count * 2 > sl)
-    return fail(env, "from <= count, and count a number of spans that spans holds");
+    return vt_type_error(env, "from <= count, and count a number of spans that spans holds");
   uint32_t i = from;
   for (; i < count; i++) {
     uint32_t start = spans[2 * i], end = spans[2 * i + 1];
-    if (start > end || end > bl) return fail(env, "a span lies outside buf");
+    if (start > end || end > bl) return vt_type_error(env, "a span lies outside buf");
     if (!record_ok(buf + start, end - start)) break;
   }
   napi_value result;

@@ -63,12 +63,12 @@ uint64_t frontier_append(unsigned char *frontier, uint64_t size, const unsigned 
   return size + 1;
 }
 
-static napi_value type_error(napi_env env, const char *message) {
+napi_value vt_type_error(napi_env env, const char *message) {
   napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
   return NULL;
 }
 
-static int typed(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
+int vt_typed(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
   bool is_typed = false;
   if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
   napi_typedarray_type type;
@@ -76,7 +76,7 @@ static int typed(napi_env env, napi_value value, napi_typedarray_type want, void
   return type == want;
 }
 
-static int is_undefined(napi_env env, napi_value value) {
+int vt_is_undefined(napi_env env, napi_value value) {
   napi_valuetype t;
   return napi_typeof(env, value, &t) == napi_ok && (t == napi_undefined || t == napi_null);
 }
@@ -84,7 +84,7 @@ static int is_undefined(napi_env env, napi_value value) {
 /* The frontier and size arguments shared by both calls. */
 static int frontier_args(napi_env env, napi_value *argv, unsigned char **frontier, uint64_t *size) {
   size_t fl;
-  if (!typed(env, argv[0], napi_uint8_array, (void **)frontier, &fl) || fl < FRONTIER_BYTES) return 0;
+  if (!vt_typed(env, argv[0], napi_uint8_array, (void **)frontier, &fl) || fl < FRONTIER_BYTES) return 0;
   double s;
   if (napi_get_value_double(env, argv[1], &s) != napi_ok || !(s >= 0 && s < 9007199254740992.0)) return 0;
   *size = (uint64_t)s;
@@ -100,22 +100,22 @@ static napi_value number(napi_env env, uint64_t v) {
 static napi_value js_append_spans(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return type_error(env, "appendSpans(frontier, size, data, spans, count, leafHashesOut?)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return vt_type_error(env, "appendSpans(frontier, size, data, spans, count, leafHashesOut?)");
   unsigned char *frontier, *data, *out = NULL;
   uint32_t *spans;
   uint64_t size;
   size_t dl, sl, ol = 0;
   uint32_t count;
-  if (!frontier_args(env, argv, &frontier, &size)) return type_error(env, "frontier must be a Uint8Array of 2048 bytes and size a count below 2^53");
-  if (!typed(env, argv[2], napi_uint8_array, (void **)&data, &dl)) return type_error(env, "data must be a Uint8Array");
-  if (!typed(env, argv[3], napi_uint32_array, (void **)&spans, &sl)) return type_error(env, "spans must be a Uint32Array");
-  if (napi_get_value_uint32(env, argv[4], &count) != napi_ok || (size_t)count * 2 > sl) return type_error(env, "count must be a number of spans that spans holds");
-  if (argc > 5 && !is_undefined(env, argv[5])) {
-    if (!typed(env, argv[5], napi_uint8_array, (void **)&out, &ol) || ol < (size_t)count * 32) return type_error(env, "leafHashesOut must be a Uint8Array of at least count*32 bytes");
+  if (!frontier_args(env, argv, &frontier, &size)) return vt_type_error(env, "frontier must be a Uint8Array of 2048 bytes and size a count below 2^53");
+  if (!vt_typed(env, argv[2], napi_uint8_array, (void **)&data, &dl)) return vt_type_error(env, "data must be a Uint8Array");
+  if (!vt_typed(env, argv[3], napi_uint32_array, (void **)&spans, &sl)) return vt_type_error(env, "spans must be a Uint32Array");
+  if (napi_get_value_uint32(env, argv[4], &count) != napi_ok || (size_t)count * 2 > sl) return vt_type_error(env, "count must be a number of spans that spans holds");
+  if (argc > 5 && !vt_is_undefined(env, argv[5])) {
+    if (!vt_typed(env, argv[5], napi_uint8_array, (void **)&out, &ol) || ol < (size_t)count * 32) return vt_type_error(env, "leafHashesOut must be a Uint8Array of at least count*32 bytes");
   }
   for (uint32_t i = 0; i < count; i++) {
     uint32_t start = spans[2 * i], end = spans[2 * i + 1];
-    if (start > end || end > dl) return type_error(env, "a span lies outside data");
+    if (start > end || end > dl) return vt_type_error(env, "a span lies outside data");
   }
   unsigned char h[32];
   for (uint32_t i = 0; i < count; i++) {
@@ -129,23 +129,23 @@ static napi_value js_append_spans(napi_env env, napi_callback_info info) {
 static napi_value js_append_leaves(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return type_error(env, "appendLeaves(frontier, size, leaves, leafHashesOut?)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return vt_type_error(env, "appendLeaves(frontier, size, leaves, leafHashesOut?)");
   unsigned char *frontier, *out = NULL;
   uint64_t size;
   size_t ol = 0;
-  if (!frontier_args(env, argv, &frontier, &size)) return type_error(env, "frontier must be a Uint8Array of 2048 bytes and size a count below 2^53");
+  if (!frontier_args(env, argv, &frontier, &size)) return vt_type_error(env, "frontier must be a Uint8Array of 2048 bytes and size a count below 2^53");
   bool is_array = false;
   uint32_t count;
-  if (napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[2], &count) != napi_ok) return type_error(env, "leaves must be an array of Uint8Array");
-  if (argc > 3 && !is_undefined(env, argv[3])) {
-    if (!typed(env, argv[3], napi_uint8_array, (void **)&out, &ol) || ol < (size_t)count * 32) return type_error(env, "leafHashesOut must be a Uint8Array of at least leaves.length*32 bytes");
+  if (napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[2], &count) != napi_ok) return vt_type_error(env, "leaves must be an array of Uint8Array");
+  if (argc > 3 && !vt_is_undefined(env, argv[3])) {
+    if (!vt_typed(env, argv[3], napi_uint8_array, (void **)&out, &ol) || ol < (size_t)count * 32) return vt_type_error(env, "leafHashesOut must be a Uint8Array of at least leaves.length*32 bytes");
   }
   /* Checked before anything is hashed, so that a bad element leaves the frontier unchanged. */
   for (uint32_t i = 0; i < count; i++) {
     napi_value el;
     unsigned char *leaf;
     size_t n;
-    if (napi_get_element(env, argv[2], i, &el) != napi_ok || !typed(env, el, napi_uint8_array, (void **)&leaf, &n)) return type_error(env, "leaves must be an array of Uint8Array");
+    if (napi_get_element(env, argv[2], i, &el) != napi_ok || !vt_typed(env, el, napi_uint8_array, (void **)&leaf, &n)) return vt_type_error(env, "leaves must be an array of Uint8Array");
   }
   unsigned char h[32];
   for (uint32_t i = 0; i < count; i++) {
@@ -153,7 +153,7 @@ static napi_value js_append_leaves(napi_env env, napi_callback_info info) {
     unsigned char *leaf;
     size_t n;
     napi_get_element(env, argv[2], i, &el);
-    typed(env, el, napi_uint8_array, (void **)&leaf, &n);
+    vt_typed(env, el, napi_uint8_array, (void **)&leaf, &n);
     unsigned char *lh = out ? out + 32 * (size_t)i : h;
     leaf_hash(leaf, n, lh);
     size = frontier_append(frontier, size, lh);

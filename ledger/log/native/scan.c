@@ -272,14 +272,6 @@ static napi_value arg_error(napi_env env) {
   return NULL;
 }
 
-static int typed_array(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  if (napi_get_typedarray_info(env, value, &type, length, data, NULL, NULL) != napi_ok) return 0;
-  return type == want;
-}
-
 napi_value vt_js_scan_run(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
@@ -288,11 +280,11 @@ napi_value vt_js_scan_run(napi_env env, napi_callback_info info) {
   double *out;
   size_t dl, fl, ol;
   double pos_d, size_d;
-  if (!typed_array(env, argv[0], napi_uint8_array, (void **)&data, &dl) ||
+  if (!vt_typed(env, argv[0], napi_uint8_array, (void **)&data, &dl) ||
       napi_get_value_double(env, argv[1], &pos_d) != napi_ok || !(pos_d >= 0 && pos_d <= (double)dl) ||
-      !typed_array(env, argv[2], napi_uint8_array, (void **)&frontier, &fl) || fl < FRONTIER_BYTES ||
+      !vt_typed(env, argv[2], napi_uint8_array, (void **)&frontier, &fl) || fl < FRONTIER_BYTES ||
       napi_get_value_double(env, argv[3], &size_d) != napi_ok || !(size_d >= 0 && size_d < 9007199254740992.0) ||
-      !typed_array(env, argv[4], napi_float64_array, (void **)&out, &ol) || ol < 5)
+      !vt_typed(env, argv[4], napi_float64_array, (void **)&out, &ol) || ol < 5)
     return arg_error(env);
   size_t pos = (size_t)pos_d;
   uint64_t size = (uint64_t)size_d;
