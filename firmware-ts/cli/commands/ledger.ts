@@ -30,7 +30,13 @@ async function trustedKeys(dataDir: string, keys: string[] | undefined): Promise
   if (keys?.length) {
     for (const k of keys) {
       if (!/^0[23][0-9a-fA-F]{64}$/.test(k)) throw new UserError(`--key ${k}: expected a compressed secp256k1 public key, 66 hex digits starting 02 or 03`, 2);
-      ring.add(Buffer.from(k, 'hex'), 'secp256k1');
+      try {
+        ring.add(Buffer.from(k, 'hex'), 'secp256k1');
+      } catch (err) {
+        // 66 hex digits that are not a point of the curve: a mistyped or wrong key.
+        if (err instanceof RangeError) throw new UserError(`--key ${k}: not a point of the secp256k1 curve; copy it again from the board's identity.json (keys[].publicKey)`, 2);
+        throw err;
+      }
     }
     return { ring, trustFrom: '--key' };
   }
