@@ -15,7 +15,7 @@ import { Ledger } from '../../ledger/log/ledger.ts';
 import type { LogStorage } from '../../ledger/log/storage.ts';
 import type { BatterySnapshot } from '../../devices/snapshot.ts';
 import { FAULT_NAMES } from '../../devices/snapshot.ts';
-import { telemetryBody } from '../telemetry/telemetry-body.ts';
+import { writeTelemetryBody } from '../telemetry/telemetry-body.ts';
 import type { RuntimeConfig } from './config.ts';
 import { LifecycleDetector, SEVERITY, eventBody, type LifecycleEvent } from './lifecycle.ts';
 import { Sampler } from './sampler.ts';
@@ -178,7 +178,7 @@ export async function runRuntime(o: RuntimeOptions): Promise<RuntimeSummary> {
     const seq = ledger.size;
     o.onRecord?.(seq, snap);
     track(
-      ledger.append('telemetry', telemetryBody(snap)).then(
+      ledger.appendWritten('telemetry', [snap], writeTelemetryBody).then(
         (r) => {
           records++;
           o.onAck?.(r.seq, 'telemetry');

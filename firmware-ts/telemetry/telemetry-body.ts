@@ -21,7 +21,8 @@
 //
 // Absent keys mean "not known". Values are rounded half away from zero.
 import type { CborValue } from '../../ledger/cbor/value.ts';
-import { CborWriter } from '../../ledger/cbor/cbor-writer.ts';
+import { encodeCanonical } from '../../ledger/cbor/canonical-encode.ts';
+import { CborWriter, putBits, putHead, putInt, putScaledInts } from '../../ledger/cbor/cbor-writer.ts';
 import { FAULT_NAMES, emptySnapshot, type BatterySnapshot, type SnapshotField } from '../../devices/snapshot.ts';
 
 const round = (x: number) => Math.sign(x) * Math.round(Math.abs(x));
@@ -47,6 +48,48 @@ export const TELEMETRY_KEYS: Record<number, SnapshotField> = {
 const STALE_KEYS = Object.keys(TELEMETRY_KEYS).map(Number);
 const STALE_FIELDS = STALE_KEYS.map((k) => TELEMETRY_KEYS[k]!);
 
+/** Bit of each fault name in field 10, and of each snapshot field in field 13 (stale bits). */
+const FAULT_BIT = new Map<string, number>(FAULT_NAMES.map((name, i) => [name, 1 << i]));
+const STALE_BIT = new Map<string, number>(STALE_KEYS.map((k, i) => [STALE_FIELDS[i]!, 1 << (k - 1)]));
+
+// Raised faults and described fields are few: walk what the snapshot holds, not every name
+// (a lookup by a computed name, fifteen or thirteen times a record, shows in the profile).
+
+/** Field 10: bit i set = FAULT_NAMES[i] raised. */
+function faultBits(s: BatterySnapshot): number {
+  let bits = 0;
+  const raised = s.faults as Record<string, boolean | undefined>;
+  for (const name in raised) if (raised[name]) bits |= FAULT_BIT.get(name) ?? 0;
+  return bits;
+}
+
+/** Field 13: bit (k - 1) set = the field of key k is stale. */
+function staleBits(s: BatterySnapshot): number {
+  let bits = 0;
+  const meta = s.meta as Record<string, { stale?: boolean } | undefined>;
+  for (const field in meta) if (meta[field]?.stale) bits |= STALE_BIT.get(field) ?? 0;
+  return bits;
+}
+
+/**
+ * Entries of the body's arrays (cells, temperatures, balancing flags), at most: far above any
+ * pack, and well within what the ledger's decoder reads back (65,536 entries an array, 100,000
+ * items a record), so that every body the writer accepts can be verified.
+ */
+export const MAX_TELEMETRY_ENTRIES = 4096;
+
+function checkSizes(s: BatterySnapshot): void {
+  const max = MAX_TELEMETRY_ENTRIES;
+  if (s.cellVoltagesMv.length <= max && s.temperaturesC.length <= max && s.balancing.length <= max) return;
+  for (const field of ['cellVoltagesMv', 'temperaturesC', 'balancing'] as const) {
+    const n = s[field].length;
+    if (n > max) throw new RangeError(`telemetry body: ${field} has ${n} entries, more than the ${max} a record may hold`);
+  }
+}
+
+/** A known value: a finite number (null, NaN and infinities are unknown, and left out). */
+const isNumber = (v: number | null): v is number => v !== null && Number.isFinite(v);
+
 function put(m: Map<number, CborValue>, k: number, v: number | null, scale: number): void {
   if (v !== null && Number.isFinite(v)) m.set(k, round(v * scale));
 }
@@ -54,6 +97,7 @@ function put(m: Map<number, CborValue>, k: number, v: number | null, scale: numb
 // Plain loops and module-level functions: this runs for every record (hundreds of thousands
 // a second in a replay), and a closure or a forEach per call shows in the profile.
 export function telemetryBody(s: BatterySnapshot): Map<number, CborValue> {
+  checkSizes(s);
   const m = new Map<number, CborValue>();
   put(m, 1, s.packVoltageV, 1000);
   put(m, 2, s.currentA, 1000);
@@ -73,15 +117,11 @@ export function telemetryBody(s: BatterySnapshot): Map<number, CborValue> {
   }
   put(m, 7, s.remainingCapacityAh, 1000);
   put(m, 8, s.fullCapacityAh, 1000);
-  if (s.cycleCount !== null) m.set(9, Math.max(0, Math.round(s.cycleCount)));
-  let faults = 0;
-  for (let i = 0; i < FAULT_NAMES.length; i++) if (s.faults[FAULT_NAMES[i]!]) faults |= 1 << i;
-  m.set(10, faults);
+  if (isNumber(s.cycleCount)) m.set(9, Math.max(0, Math.round(s.cycleCount)));
+  m.set(10, faultBits(s));
   if (s.contactorClosed !== null) m.set(11, s.contactorClosed);
-  if (s.insulationOhm !== null) m.set(12, Math.max(0, Math.round(s.insulationOhm)));
-  let stale = 0;
-  for (let i = 0; i < STALE_KEYS.length; i++) if (s.meta[STALE_FIELDS[i]!]?.stale) stale |= 1 << (STALE_KEYS[i]! - 1);
-  m.set(13, stale);
+  if (isNumber(s.insulationOhm)) m.set(12, Math.max(0, Math.round(s.insulationOhm)));
+  m.set(13, staleBits(s));
   const bal = s.balancing;
   if (bal.length) {
     const bits = new Uint8Array(Math.ceil(bal.length / 8));
@@ -92,73 +132,106 @@ export function telemetryBody(s: BatterySnapshot): Map<number, CborValue> {
 }
 
 const writer = new CborWriter();
-/** Rounded values of one array of the snapshot, before they are written. */
-const scratch: number[] = [];
 
-function putInt(w: CborWriter, k: number, v: number | null, scale: number): number {
-  if (v === null || !Number.isFinite(v)) return 0;
-  w.head(0, k).int(round(v * scale));
-  return 1;
+/** Entries putField wrote into the body being written. */
+let fieldsWritten = 0;
+
+/** Key k (1..23) and the value v * scale rounded half away from zero, when v is a finite number; else nothing. */
+function putField(b: Uint8Array, p: number, k: number, v: number | null, scale: number): number {
+  if (v === null || !Number.isFinite(v)) return p;
+  fieldsWritten++;
+  b[p] = k;
+  return putInt(b, p + 1, round(v * scale));
 }
 
 /**
- * The canonical CBOR of telemetryBody(s), written straight from the snapshot: the same bytes
- * as encodeCanonical(telemetryBody(s)) (test/firmware-ts/telemetry-body.test.ts), without the
- * Map and the generic encoder. For the ledger's encoded-body appends (Ledger.appendMany with
- * `bodyBytes`), which check the bytes again before they are stored.
+ * Writes the canonical CBOR of telemetryBody(s) into `w`, straight from the snapshot: the same
+ * bytes as encodeCanonical(telemetryBody(s)) (test/firmware-ts/telemetry-body.test.ts), without
+ * the Map and the generic encoder. The ledger's body writer for telemetry: Ledger.appendWritten
+ * writes it straight into the chunk that goes to disk. Marked `canonical`: whatever the
+ * snapshot holds, it writes one canonical map within the decoder's limits (keys in order,
+ * shortest heads; arrays beyond MAX_TELEMETRY_ENTRIES throw), so the ledger stores it without
+ * checking it again. A value that is no safe integer once scaled and rounded (NaN from a
+ * failed sensor, an infinity, a huge number) sends the whole body through encodeCanonical,
+ * which writes it as the generic path always has.
  */
-export function encodeTelemetryBody(s: BatterySnapshot): Uint8Array {
+export function writeTelemetryBody(w: CborWriter, s: BatterySnapshot): void {
+  const at = w.length;
+  try {
+    writeIntegers(w, s);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    w.rewind(at).raw(encodeCanonical(telemetryBody(s)));
+  }
+}
+writeTelemetryBody.canonical = true;
+
+/** writeTelemetryBody for a snapshot whose values are all safe integers once scaled and rounded; a RangeError otherwise. */
+function writeIntegers(w: CborWriter, s: BatterySnapshot): void {
+  checkSizes(s);
+  const cells = s.cellVoltagesMv;
+  const temps = s.temperaturesC;
+  const bal = s.balancing;
+  // Room for everything at its longest: the map's head, twelve scalar fields of a key and 9
+  // bytes, the arrays' and bitmap's keys and heads, 9 bytes an array entry, a byte per 8 flags.
+  const b = w.reserve(1 + 12 * 10 + 3 * 10 + 9 * (cells.length + temps.length) + ((bal.length + 7) >>> 3));
   // The map's size is known only at the end: its head (one byte: at most 14 entries) is
   // written last, in the place kept for it.
-  const w = writer.reset();
-  w.head(7, 0);
-  let n = 0;
-  n += putInt(w, 1, s.packVoltageV, 1000);
-  n += putInt(w, 2, s.currentA, 1000);
-  n += putInt(w, 3, s.socPct, 10);
-  n += putInt(w, 4, s.sohPct, 10);
-  const cells = s.cellVoltagesMv;
+  const at = w.length;
+  let p = at + 1;
+  let entries = 0;
+  fieldsWritten = 0;
+  p = putField(b, p, 1, s.packVoltageV, 1000);
+  p = putField(b, p, 2, s.currentA, 1000);
+  p = putField(b, p, 3, s.socPct, 10);
+  p = putField(b, p, 4, s.sohPct, 10);
   if (cells.length) {
-    for (let i = 0; i < cells.length; i++) scratch[i] = round(cells[i]!);
-    w.head(0, 5).ints(scratch, cells.length);
-    n++;
+    b[p] = 5;
+    p = putScaledInts(b, p + 1, cells, 1);
+    entries++;
   }
-  const temps = s.temperaturesC;
   if (temps.length) {
-    for (let i = 0; i < temps.length; i++) scratch[i] = round(temps[i]! * 10);
-    w.head(0, 6).ints(scratch, temps.length);
-    n++;
+    b[p] = 6;
+    p = putScaledInts(b, p + 1, temps, 10);
+    entries++;
   }
-  n += putInt(w, 7, s.remainingCapacityAh, 1000);
-  n += putInt(w, 8, s.fullCapacityAh, 1000);
-  if (s.cycleCount !== null) {
-    w.head(0, 9).int(Math.max(0, Math.round(s.cycleCount)));
-    n++;
+  p = putField(b, p, 7, s.remainingCapacityAh, 1000);
+  p = putField(b, p, 8, s.fullCapacityAh, 1000);
+  if (isNumber(s.cycleCount)) {
+    b[p] = 9;
+    p = putHead(b, p + 1, 0, Math.max(0, Math.round(s.cycleCount)));
+    entries++;
   }
-  let faults = 0;
-  for (let i = 0; i < FAULT_NAMES.length; i++) if (s.faults[FAULT_NAMES[i]!]) faults |= 1 << i;
-  w.head(0, 10).int(faults);
-  n++;
+  b[p] = 10;
+  p = putHead(b, p + 1, 0, faultBits(s));
+  entries++;
   if (s.contactorClosed !== null) {
-    w.head(0, 11).bool(s.contactorClosed);
-    n++;
+    b[p] = 11;
+    b[p + 1] = s.contactorClosed ? 0xf5 : 0xf4;
+    p += 2;
+    entries++;
   }
-  if (s.insulationOhm !== null) {
-    w.head(0, 12).int(Math.max(0, Math.round(s.insulationOhm)));
-    n++;
+  if (isNumber(s.insulationOhm)) {
+    b[p] = 12;
+    p = putHead(b, p + 1, 0, Math.max(0, Math.round(s.insulationOhm)));
+    entries++;
   }
-  let stale = 0;
-  for (let i = 0; i < STALE_KEYS.length; i++) if (s.meta[STALE_FIELDS[i]!]?.stale) stale |= 1 << (STALE_KEYS[i]! - 1);
-  w.head(0, 13).int(stale);
-  n++;
-  const bal = s.balancing;
+  b[p] = 13;
+  p = putHead(b, p + 1, 0, staleBits(s));
+  entries++;
   if (bal.length) {
-    const bits = new Uint8Array(Math.ceil(bal.length / 8));
-    for (let i = 0; i < bal.length; i++) if (bal[i]) bits[i >> 3]! |= 1 << (i & 7);
-    w.head(0, 14).bytes(bits);
-    n++;
+    b[p] = 14;
+    p = putBits(b, p + 1, bal);
+    entries++;
   }
-  return w.patch(0, 0xa0 | n).take();
+  b[at] = 0xa0 | (entries + fieldsWritten);
+  w.advanceTo(p);
+}
+
+/** writeTelemetryBody's bytes on their own (a copy that nothing overwrites), for Ledger.appendMany's `bodyBytes`. */
+export function encodeTelemetryBody(s: BatterySnapshot): Uint8Array {
+  writeTelemetryBody(writer.reset(), s);
+  return writer.take();
 }
 
 const num = (m: ReadonlyMap<CborValue, CborValue>, k: number, scale: number): number | null => {

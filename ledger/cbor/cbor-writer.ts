@@ -6,12 +6,128 @@
 // in tests (test/ledger/cbor/cbor-writer.test.ts, test/firmware-ts/telemetry-body.test.ts).
 const TWO_32 = 0x1_0000_0000;
 
+// The writer's encodings as functions of a buffer and a position, for hot paths that write a
+// known structure into CborWriter.reserve's buffer themselves: each writes at `p` (the caller
+// made room: 9 bytes for a head or an integer) and returns the position after what it wrote.
+
+/** Head of major type `major` (0..7) with argument n, a safe non-negative integer, in its shortest form. */
+export function putHead(b: Uint8Array, p: number, major: number, n: number): number {
+  const mt = major << 5;
+  if (n < 24) b[p++] = mt | n;
+  else if (n < 0x100) {
+    b[p] = mt | 24;
+    b[p + 1] = n;
+    p += 2;
+  } else if (n < 0x10000) {
+    b[p] = mt | 25;
+    b[p + 1] = n >>> 8;
+    b[p + 2] = n & 0xff;
+    p += 3;
+  } else if (n < TWO_32) {
+    b[p] = mt | 26;
+    b[p + 1] = n >>> 24;
+    b[p + 2] = (n >>> 16) & 0xff;
+    b[p + 3] = (n >>> 8) & 0xff;
+    b[p + 4] = n & 0xff;
+    p += 5;
+  } else {
+    if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`CBOR argument ${n} is not a safe non-negative integer`);
+    const hi = Math.floor(n / TWO_32);
+    const lo = n >>> 0;
+    b[p] = mt | 27;
+    b[p + 1] = hi >>> 24;
+    b[p + 2] = (hi >>> 16) & 0xff;
+    b[p + 3] = (hi >>> 8) & 0xff;
+    b[p + 4] = hi & 0xff;
+    b[p + 5] = lo >>> 24;
+    b[p + 6] = (lo >>> 16) & 0xff;
+    b[p + 7] = (lo >>> 8) & 0xff;
+    b[p + 8] = lo & 0xff;
+    p += 9;
+  }
+  return p;
+}
+
+/** A safe integer (major type 0 or 1); -0 is the float16 -0.0, as the canonical encoder writes it. */
+export function putInt(b: Uint8Array, p: number, v: number): number {
+  if (v > 0) return putHead(b, p, 0, v);
+  if (v < 0) {
+    if (!Number.isSafeInteger(v)) throw new RangeError(`${v} is not a safe integer`);
+    return putHead(b, p, 1, -1 - v);
+  }
+  if (v !== 0) throw new RangeError(`${v} is not a safe integer`);
+  if (1 / v < 0) {
+    b[p] = 0xf9;
+    b[p + 1] = 0x80;
+    b[p + 2] = 0x00;
+    return p + 3;
+  }
+  b[p] = 0;
+  return p + 1;
+}
+
+/**
+ * An array of the first `count` values, each multiplied by `scale` and rounded half away from
+ * zero (the fixed-point rule of telemetry bodies: -0.4 rounds to -0), each then written as
+ * putInt writes it. Room: 9 bytes for the head and 9 a value.
+ */
+export function putScaledInts(b: Uint8Array, p: number, values: ArrayLike<number>, scale: number, count = values.length): number {
+  p = putHead(b, p, 4, count);
+  for (let i = 0; i < count; i++) {
+    // Positive values that round to 1..65535 (Math.round takes halves up: away from zero, for
+    // positive values) in place; zero (which may be -0), negatives and the rest through putInt.
+    const x = values[i]! * scale;
+    const u = x > 0 && x < 0xffff ? Math.round(x) | 0 : 0;
+    if (u >= 0x100) {
+      b[p] = 25;
+      b[p + 1] = u >> 8;
+      b[p + 2] = u & 0xff;
+      p += 3;
+    } else if (u >= 24) {
+      b[p] = 24;
+      b[p + 1] = u;
+      p += 2;
+    } else if (u > 0) b[p++] = u;
+    else p = putInt(b, p, Math.sign(x) * Math.round(Math.abs(x)));
+  }
+  return p;
+}
+
+/**
+ * A byte string of one bit per flag, least significant bit first: bit (i & 7) of byte i >> 3
+ * is set when flags[i] is truthy; the unused high bits of the last byte are zero. Room: 9
+ * bytes for the head and a byte per eight flags.
+ */
+export function putBits(b: Uint8Array, p: number, flags: ArrayLike<unknown>): number {
+  const n = flags.length;
+  p = putHead(b, p, 2, (n + 7) >>> 3);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    b[p++] =
+      (flags[i] ? 1 : 0) |
+      (flags[i + 1] ? 2 : 0) |
+      (flags[i + 2] ? 4 : 0) |
+      (flags[i + 3] ? 8 : 0) |
+      (flags[i + 4] ? 16 : 0) |
+      (flags[i + 5] ? 32 : 0) |
+      (flags[i + 6] ? 64 : 0) |
+      (flags[i + 7] ? 128 : 0);
+  }
+  if (i < n) {
+    let last = 0;
+    for (let j = 0; i + j < n; j++) if (flags[i + j]) last |= 1 << j;
+    b[p++] = last;
+  }
+  return p;
+}
+
 export class CborWriter {
   #buf: Uint8Array;
   #pos = 0;
 
-  constructor(initialBytes = 1024) {
-    this.#buf = new Uint8Array(initialBytes);
+  /** `initial`: a first size in bytes, or a buffer to write into (it grows into a new one when full). */
+  constructor(initial: number | Uint8Array = 1024) {
+    this.#buf = typeof initial === 'number' ? new Uint8Array(initial) : initial;
   }
 
   #room(n: number): void {
@@ -19,6 +135,11 @@ export class CborWriter {
     const next = new Uint8Array(Math.max(2 * this.#buf.length, this.#pos + n));
     next.set(this.#buf.subarray(0, this.#pos));
     this.#buf = next;
+  }
+
+  /** The buffer written into now (the one given, or a bigger one once that was full). */
+  get buffer(): Uint8Array {
+    return this.#buf;
   }
 
   /** Starts over (keeps the buffer). */
@@ -30,87 +151,58 @@ export class CborWriter {
   /** Head of major type `major` (0..7) with argument n, a safe non-negative integer. */
   head(major: number, n: number): this {
     this.#room(9);
-    const b = this.#buf;
-    const mt = major << 5;
-    let p = this.#pos;
-    if (n < 24) b[p++] = mt | n;
-    else if (n < 0x100) {
-      b[p++] = mt | 24;
-      b[p++] = n;
-    } else if (n < 0x10000) {
-      b[p++] = mt | 25;
-      b[p++] = n >>> 8;
-      b[p++] = n & 0xff;
-    } else if (n < TWO_32) {
-      b[p++] = mt | 26;
-      b[p++] = n >>> 24;
-      b[p++] = (n >>> 16) & 0xff;
-      b[p++] = (n >>> 8) & 0xff;
-      b[p++] = n & 0xff;
-    } else {
-      if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`CBOR argument ${n} is not a safe non-negative integer`);
-      const hi = Math.floor(n / TWO_32);
-      const lo = n >>> 0;
-      b[p++] = mt | 27;
-      b[p++] = hi >>> 24;
-      b[p++] = (hi >>> 16) & 0xff;
-      b[p++] = (hi >>> 8) & 0xff;
-      b[p++] = hi & 0xff;
-      b[p++] = lo >>> 24;
-      b[p++] = (lo >>> 16) & 0xff;
-      b[p++] = (lo >>> 8) & 0xff;
-      b[p++] = lo & 0xff;
-    }
-    this.#pos = p;
+    this.#pos = putHead(this.#buf, this.#pos, major, n);
     return this;
   }
 
   /** A safe integer (major type 0 or 1); -0 is the float16 -0.0, as the canonical encoder writes it. */
   int(v: number): this {
-    if (v >= 0) {
-      if (v === 0 && 1 / v < 0) return this.raw3(0xf9, 0x80, 0x00);
-      return this.head(0, v);
-    }
-    if (!Number.isSafeInteger(v)) throw new RangeError(`${v} is not a safe integer`);
-    return this.head(1, -1 - v);
+    this.#room(9);
+    this.#pos = putInt(this.#buf, this.#pos, v);
+    return this;
+  }
+
+  /**
+   * Room for `n` more bytes: returns the buffer to write them into from `length` on, for hot
+   * paths that write with putHead and putInt themselves; `advanceTo` then says where they
+   * stopped. The buffer is valid until the next call that writes.
+   */
+  reserve(n: number): Uint8Array {
+    this.#room(n);
+    return this.#buf;
+  }
+
+  /** After `reserve`: the bytes up to `end` are written. */
+  advanceTo(end: number): this {
+    if (!(end >= this.#pos && end <= this.#buf.length)) throw new RangeError(`advanceTo ${end}: outside ${this.#pos}..${this.#buf.length}`);
+    this.#pos = end;
+    return this;
   }
 
   /** An array of the first `count` safe integers of `values`, each as int() writes it. */
   ints(values: ArrayLike<number>, count = values.length): this {
-    this.head(4, count);
-    this.#room(3 * count);
+    this.#room(9 + 9 * count);
     // Buffer and position in locals: this loop writes most of a telemetry body.
     const b = this.#buf;
-    let p = this.#pos;
+    let p = putHead(b, this.#pos, 4, count);
     for (let i = 0; i < count; i++) {
       const v = values[i]!;
-      // Unsigned below 2^16 (cell voltages, temperatures) in place; the rest through int().
+      // Unsigned below 2^16 (cell voltages, temperatures) in place; the rest through putInt.
       if (v >>> 0 === v && v < 0x10000 && (v !== 0 || 1 / v > 0)) {
         if (v < 24) b[p++] = v;
         else if (v < 0x100) {
-          b[p++] = 24;
-          b[p++] = v;
+          b[p] = 24;
+          b[p + 1] = v;
+          p += 2;
         } else {
-          b[p++] = 25;
-          b[p++] = v >>> 8;
-          b[p++] = v & 0xff;
+          b[p] = 25;
+          b[p + 1] = v >>> 8;
+          b[p + 2] = v & 0xff;
+          p += 3;
         }
-      } else {
-        this.#pos = p;
-        this.int(v);
-        this.#room(3 * (count - i));
-        return this.ints2(values, i + 1, count);
-      }
+      } else p = putInt(b, p, v);
     }
     this.#pos = p;
-    return this;
-  }
-
-  /** The rest of ints() from `from`, after a value that went through int() (the buffer may have moved). */
-  private ints2(values: ArrayLike<number>, from: number, count: number): this {
-    for (let i = from; i < count; i++) {
-      this.int(values[i]!);
-    }
     return this;
   }
 

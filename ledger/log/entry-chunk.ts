@@ -12,8 +12,8 @@ import { sign1Digest, sign1Parts, type CoseSigner } from '../cose/sign1.ts';
 import { EntryKind, FRAME_HEADER_BYTES, isLeafKind, sealFrame } from './frame.ts';
 import type { MerkleFrontier } from './merkle.ts';
 import { loadNativeMerkle } from './native-merkle.ts';
-import { decodeRecord, encodeRecord, writeRecordWithBody, type LedgerRecord } from './record.ts';
-import { scanRecord } from './record-scan.ts';
+import { chunkBuffers } from './buffer-pool.ts';
+import { checkRecordBytes, encodeRecord, writeRecordAround, type BodyWriter, type LedgerRecord } from './record.ts';
 
 /** A chunk is sealed once it holds this many bytes: well under a group commit's 4 MiB. */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -52,11 +52,27 @@ export class EntryChunk {
   #checkEntries: number[] = [];
   #checkSeqs: number[] = [];
   #sealed = false;
+  #released = false;
 
-  /** `bytes`: a first guess of the size (the buffer grows as needed); `entries`: how many at most before it grows. */
+  /**
+   * `bytes`: a first guess of the size (the buffer, from the chunk buffer pool, grows as
+   * needed); `entries`: how many at most before it grows. Call `release` once the chunk's bytes
+   * are written.
+   */
   constructor(bytes: number, entries: number) {
-    this.#w = new CborWriter(Math.max(64, bytes));
+    this.#w = new CborWriter(chunkBuffers.take(Math.max(64, bytes)));
     this.#offsets = new Uint32Array(entries + 1);
+  }
+
+  /**
+   * Hands the chunk's buffer back to the pool: once the bytes `seal` returned are on disk (or
+   * will never be written). The chunk and those bytes must not be used after.
+   */
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#sealed = true;
+    chunkBuffers.give(this.#w.buffer);
   }
 
   /** Entries in the chunk. */
@@ -90,15 +106,17 @@ export class EntryChunk {
   }
 
   /**
-   * Adds an unsigned record (checkpoint mode). With `bodyBytes` the written record is checked
-   * as the verifier checks stored records (scanRecord, else decodeRecord, which throws naming
-   * the problem): here, and nothing is added when it fails; or, where the native walk is built,
-   * for the whole chunk at once by `checkBodies`, which the owner calls before `seal`.
+   * Adds an unsigned record (checkpoint mode): its body is the value `body`, or what `write`
+   * writes from `item` (given bytes, or a body writer such as writeTelemetryBody), straight
+   * into the chunk. A written body is checked as the verifier checks stored records
+   * (scanRecord, else decodeRecord, which throws naming the problem): here, and nothing is
+   * added when it fails; or, where the native walk is built, for the whole chunk at once by
+   * `checkBodies`, which the owner calls before `seal`.
    */
-  leaf(head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, bodyBytes: Uint8Array | undefined): void {
+  leaf<T>(head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, write: BodyWriter<T> | undefined, item: T): void {
     const start = this.#begin(EntryKind.leaf);
     try {
-      this.#writeRecord(head, body, bodyBytes);
+      this.#writeRecord(head, body, write, item);
     } catch (err) {
       this.#w.rewind(start);
       throw err;
@@ -106,22 +124,26 @@ export class EntryChunk {
     this.#end();
   }
 
-  #writeRecord(head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, bodyBytes: Uint8Array | undefined): void {
-    if (bodyBytes === undefined || native === undefined) {
-      writeRecord(this.#w, head, body, bodyBytes);
+  #writeRecord<T>(head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, write: BodyWriter<T> | undefined, item: T): void {
+    if (write?.canonical === true) {
+      writeRecordAround(this.#w, head, write, item);
+      return;
+    }
+    if (write === undefined || native === undefined) {
+      writeRecord(this.#w, head, body, write, item);
       return;
     }
     const start = this.#w.length;
-    writeRecordWithBody(this.#w, head, bodyBytes);
+    writeRecordAround(this.#w, head, write, item);
     this.#checkSpans.push(start, this.#w.length);
     this.#checkEntries.push(this.#count);
     this.#checkSeqs.push(head.seq);
   }
 
-  /** Adds a record as its own COSE_Sign1 of `typ` (signed at `seal`); checked as `leaf` checks it. */
-  signed(head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, bodyBytes: Uint8Array | undefined, typ: string, signer: CoseSigner): void {
+  /** Adds a record as its own COSE_Sign1 of `typ` (signed at `seal`); its body as `leaf` takes it, checked as `leaf` checks it. */
+  signed<T>(head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, write: BodyWriter<T> | undefined, item: T, typ: string, signer: CoseSigner): void {
     // Checked here, before anything is added (signed records are few outside per-record mode).
-    const record = writeRecord(scratch.reset(), head, body, bodyBytes).view();
+    const record = writeRecord(scratch.reset(), head, body, write, item).view();
     const { protectedBytes } = sign1Parts(signer, typ);
     const w = this.#w;
     this.#begin(EntryKind.signedRecord);
@@ -159,7 +181,7 @@ export class EntryChunk {
       for (let i = native ? native.checkRecords(buf, spans, 0, n) : 0; i < n; i = native ? native.checkRecords(buf, spans, i + 1, n) : i + 1) {
         const bytes = buf.subarray(spans[2 * i]!, spans[2 * i + 1]!);
         try {
-          if (scanRecord(bytes) === undefined) decodeRecord(bytes, `record ${this.#checkSeqs[i]} (body given as CBOR bytes)`);
+          checkRecordBytes(bytes, `record ${this.#checkSeqs[i]} (body given as encoded CBOR)`);
         } catch (err) {
           return { error: err as Error, droppedLeaves: this.#truncate(this.#checkEntries[i]!) };
         }
@@ -221,13 +243,15 @@ export function appendFrames(frontier: MerkleFrontier, buf: Uint8Array, offsets:
   }
 }
 
-/** The record's canonical CBOR into `w`, from a body value or checked body bytes. */
-function writeRecord(w: CborWriter, head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, bodyBytes: Uint8Array | undefined): CborWriter {
-  if (bodyBytes !== undefined) {
+/** The record's canonical CBOR into `w`, from a body value, or a written body that is checked here. */
+function writeRecord<T>(w: CborWriter, head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, write: BodyWriter<T> | undefined, item: T): CborWriter {
+  if (write !== undefined) {
     const start = w.length;
-    writeRecordWithBody(w, head, bodyBytes);
+    writeRecordAround(w, head, write, item);
+    // A writer marked canonical needs no check (record.ts BodyWriter).
+    if (write.canonical === true) return w;
     const bytes = w.span(start, w.length);
-    if (scanRecord(bytes) === undefined) decodeRecord(bytes, `record ${head.seq} (body given as CBOR bytes)`);
+    checkRecordBytes(bytes, `record ${head.seq} (body given as encoded CBOR)`);
     return w;
   }
   if (body === undefined) throw new TypeError(`record ${head.seq}: give its body (a CBOR value) or bodyBytes (its canonical CBOR)`);

@@ -17,7 +17,7 @@ import { MerkleFrontier } from './merkle.ts';
 import { EntryKind, isLeafKind } from './frame.ts';
 import { SegmentLog, type AppendSettle, type RecoveryReport } from './segment-log.ts';
 import type { LogStorage } from './storage.ts';
-import { encodeCheckpoint, type Checkpoint, type LedgerRecord } from './record.ts';
+import { encodeCheckpoint, writeBodyBytes, type BodyWriter, type Checkpoint, type LedgerRecord } from './record.ts';
 import { CHUNK_BYTES, EntryChunk } from './entry-chunk.ts';
 import { COSE_SIGN1_TAG, sign1, type CoseSigner } from '../cose/sign1.ts';
 import { decodeCbor } from '../cbor/decode.ts';
@@ -68,6 +68,13 @@ interface OpenSettle {
   at: number;
   resolve(firstIndexOfChunk: number): void;
   reject(err: Error): void;
+}
+
+/** An appendWritten batch: every record of one type, its body written from its item. */
+interface WrittenBatch<T> {
+  type: string;
+  write: BodyWriter<T>;
+  signed: boolean;
 }
 
 /** Leaves hashed together on open, at most: enough to amortise a call, little memory held. */
@@ -181,7 +188,7 @@ export class Ledger {
         const at = chunk.count;
         const seq = this.size;
         const head = { seq, time: Math.round(this.#clock.now()), type, simulated: this.#simulated, mono: Math.floor(this.#clock.monotonic()), boot: this.bootId };
-        this.#appendRecord(chunk, head, body, undefined, Boolean(opts.signed), this.#clock.monotonic(), { at, resolve: (first) => resolve({ seq, index: first + at }), reject });
+        this.#appendRecord(chunk, head, body, undefined, undefined, Boolean(opts.signed), this.#clock.monotonic(), { at, resolve: (first) => resolve({ seq, index: first + at }), reject });
       } catch (err) {
         reject(err as Error);
       }
@@ -196,11 +203,28 @@ export class Ledger {
    * record cannot be encoded, the records before it stay appended and the promise rejects.
    */
   appendMany(records: readonly RecordInput[]): Promise<AppendManyResult> {
+    return this.#batch(records.length, (settle) => this.#appendBatch(records, undefined, settle));
+  }
+
+  /**
+   * Appends one record of `type` per item, in order, each body written by `write` from its
+   * item straight into the chunk that goes to disk (e.g. writeTelemetryBody for snapshots): no
+   * body value, no bytes made and copied per record. What a writer writes is checked as
+   * appendMany checks `bodyBytes` (one canonical data item, else the call rejects naming the
+   * record, and the records before it stay appended). Settles as appendMany does.
+   */
+  appendWritten<T>(type: string, items: readonly T[], write: BodyWriter<T>, opts: { signed?: boolean } = {}): Promise<AppendManyResult> {
+    if (typeof write !== 'function') return Promise.reject(new TypeError('appendWritten: `write` must be a body writer (w, item) => void'));
+    return this.#batch(items.length, (settle) => this.#appendBatch(items, { type, write, signed: Boolean(opts.signed) }, settle));
+  }
+
+  /** One promise for `count` records that `run` appends, settled once the last is durable. */
+  #batch(count: number, run: (settle: OpenSettle) => void): Promise<AppendManyResult> {
     const seq = this.size;
-    if (records.length === 0) return Promise.resolve({ seq, count: 0 });
+    if (count === 0) return Promise.resolve({ seq, count: 0 });
     return new Promise<AppendManyResult>((resolve, reject) => {
       try {
-        this.#appendBatch(records, { at: 0, resolve: () => resolve({ seq, count: records.length }), reject });
+        run({ at: 0, resolve: () => resolve({ seq, count }), reject });
       } catch (err) {
         reject(err as Error);
       }
@@ -213,18 +237,23 @@ export class Ledger {
    * clocks. Records around given body bytes are checked before the call returns (one native
    * walk), so that a bad one fails this call only.
    */
-  #appendBatch(records: readonly RecordInput[], settle: OpenSettle): void {
+  #appendBatch<T>(items: readonly (RecordInput | T)[], written: WrittenBatch<T> | undefined, settle: OpenSettle): void {
     const time = Math.round(this.#clock.now());
     const mono = this.#clock.monotonic();
-    const head = { seq: this.size, time, type: '', simulated: this.#simulated, mono: Math.floor(mono), boot: this.bootId };
-    const last = records.length - 1;
-    let chunk = this.#openChunk(records.length);
+    const head = { seq: this.size, time, type: written?.type ?? '', simulated: this.#simulated, mono: Math.floor(mono), boot: this.bootId };
+    const last = items.length - 1;
+    let chunk = this.#openChunk(items.length);
     try {
       for (let i = 0; i <= last; i++) {
-        const r = records[i]!;
-        head.type = r.type;
         if (i === last) settle.at = chunk.count;
-        this.#appendRecord(chunk, head, r.body, r.bodyBytes, Boolean(r.signed), mono, i === last ? settle : undefined);
+        const s = i === last ? settle : undefined;
+        if (written) this.#appendRecord(chunk, head, undefined, written.write, items[i] as T, written.signed, mono, s);
+        else {
+          const r = items[i] as RecordInput;
+          head.type = r.type;
+          if (r.bodyBytes !== undefined) this.#appendRecord(chunk, head, undefined, writeBodyBytes, r.bodyBytes, Boolean(r.signed), mono, s);
+          else this.#appendRecord(chunk, head, r.body, undefined, undefined, Boolean(r.signed), mono, s);
+        }
         head.seq++;
         if (this.#open !== chunk && i < last) chunk = this.#openChunk(last - i);
       }
@@ -241,10 +270,10 @@ export class Ledger {
    * seals the chunk where a checkpoint falls (so that it covers exactly the records before it)
    * or when it is full. `settle` hears once the record is durable.
    */
-  #appendRecord(chunk: EntryChunk, head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, bodyBytes: Uint8Array | undefined, forceSigned: boolean, mono: number, settle: OpenSettle | undefined): void {
+  #appendRecord<T>(chunk: EntryChunk, head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, write: BodyWriter<T> | undefined, item: T, forceSigned: boolean, mono: number, settle: OpenSettle | undefined): void {
     const signed = forceSigned || this.#mode === 'per-record';
-    if (signed) chunk.signed(head, body, bodyBytes, head.type === 'telemetry' ? TYP.record : TYP.event, this.#signer);
-    else chunk.leaf(head, body, bodyBytes);
+    if (signed) chunk.signed(head, body, write, item, head.type === 'telemetry' ? TYP.record : TYP.event, this.#signer);
+    else chunk.leaf(head, body, write, item);
     if (settle) this.#openSettles.push(settle);
     let checkpoint = false;
     if (!signed) {
@@ -303,14 +332,19 @@ export class Ledger {
     const settles = this.#openSettles;
     this.#openSettles = [];
     if (chunk.count === 0) {
+      chunk.release();
       if (bad) throw bad;
       return;
     }
+    // The log has written the chunk's bytes (or never will) when it settles: its buffer goes
+    // back to the pool for a later chunk.
     const settle: AppendSettle = {
       resolve: (first) => {
+        chunk.release();
         for (const s of settles) s.resolve(first);
       },
       reject: (err) => {
+        chunk.release();
         for (const s of settles) s.reject(err);
       },
     };

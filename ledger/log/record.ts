@@ -7,7 +7,7 @@
 // Leaves are the exact stored bytes: a record's canonical CBOR (checkpoint mode) or its
 // COSE_Sign1 (per-record mode), so a proof needs nothing but the stored item.
 import { encodeCanonical } from '../cbor/canonical-encode.ts';
-import { decodeCbor } from '../cbor/decode.ts';
+import { CborError, decodeCbor } from '../cbor/decode.ts';
 import type { CborValue } from '../cbor/value.ts';
 import { CborWriter } from '../cbor/cbor-writer.ts';
 import { scanRecord } from './record-scan.ts';
@@ -63,8 +63,59 @@ function isAscii(s: string): boolean {
 export function encodeRecordWithBody(r: Omit<LedgerRecord, 'body'>, bodyBytes: Uint8Array): Uint8Array {
   const w = writeRecordWithBody(envelope.reset(), r, bodyBytes);
   const bytes = w.take();
-  if (scanRecord(bytes) === undefined) decodeRecord(bytes, `record ${r.seq} (body given as CBOR bytes)`);
+  checkRecordBytes(bytes, `record ${r.seq} (body given as encoded CBOR)`);
   return bytes;
+}
+
+/**
+ * Checks a record written around a given body as the verifier will read it (scanRecord, else
+ * decodeRecord); throws what decodeRecord throws, its message starting with `where`.
+ */
+export function checkRecordBytes(bytes: Uint8Array, where: string): void {
+  if (scanRecord(bytes) !== undefined) return;
+  try {
+    decodeRecord(bytes, where);
+  } catch (err) {
+    // The decoder's own errors say where in the bytes, not which record: add it.
+    if (err instanceof CborError) err.message = `${where}: ${err.message}`;
+    throw err;
+  }
+}
+
+/**
+ * Writes a record's body into `w`: exactly one data item of canonical CBOR made from `item`.
+ * The ledger checks what a writer wrote before it stores it (Ledger.appendWritten), as the
+ * verifier will, unless the writer is marked `canonical: true`: a writer that, by its
+ * construction, writes one canonical data item within the decoder's limits for every item, or
+ * throws (writeTelemetryBody, whose output its tests compare with encodeCanonical's). Mark no
+ * other writer: an unreadable record would make the whole ledger fail verification.
+ */
+export type BodyWriter<T> = ((w: CborWriter, item: T) => void) & { readonly canonical?: boolean };
+
+/** The body writer of bytes that already are the body's canonical CBOR. */
+export const writeBodyBytes: BodyWriter<Uint8Array> = (w, bodyBytes) => {
+  if (!(bodyBytes instanceof Uint8Array)) throw new TypeError('bodyBytes: expected a Uint8Array of canonical CBOR');
+  w.raw(bodyBytes);
+};
+
+/**
+ * Writes the record's canonical CBOR into `w` with its body written by `write` from `item`
+ * (in its place among the record's fields), unchecked: the caller checks the written bytes as
+ * encodeRecordWithBody does.
+ */
+export function writeRecordAround<T>(w: CborWriter, r: Omit<LedgerRecord, 'body'>, write: BodyWriter<T>, item: T): CborWriter {
+  w.head(5, r.simulated ? 7 : 6);
+  w.head(0, 1).head(0, r.seq);
+  w.head(0, 2).head(0, r.time);
+  w.head(0, 3);
+  if (isAscii(r.type)) w.ascii(r.type);
+  else w.raw(encodeCanonical(r.type));
+  w.head(0, 4);
+  write(w, item);
+  if (r.simulated) w.head(0, 5).bool(true);
+  w.head(0, 6).head(0, Math.floor(r.mono));
+  w.head(0, 7).bytes(r.boot);
+  return w;
 }
 
 /**
@@ -73,17 +124,7 @@ export function encodeRecordWithBody(r: Omit<LedgerRecord, 'body'>, bodyBytes: U
  */
 export function writeRecordWithBody(w: CborWriter, r: Omit<LedgerRecord, 'body'>, bodyBytes: Uint8Array): CborWriter {
   if (!(bodyBytes instanceof Uint8Array)) throw new TypeError('bodyBytes: expected a Uint8Array of canonical CBOR');
-  w.head(5, r.simulated ? 7 : 6);
-  w.head(0, 1).head(0, r.seq);
-  w.head(0, 2).head(0, r.time);
-  w.head(0, 3);
-  if (isAscii(r.type)) w.ascii(r.type);
-  else w.raw(encodeCanonical(r.type));
-  w.head(0, 4).raw(bodyBytes);
-  if (r.simulated) w.head(0, 5).bool(true);
-  w.head(0, 6).head(0, Math.floor(r.mono));
-  w.head(0, 7).bytes(r.boot);
-  return w;
+  return writeRecordAround(w, r, writeBodyBytes, bodyBytes);
 }
 
 function field<T>(m: ReadonlyMap<CborValue, CborValue>, key: number, check: (v: unknown) => v is T, what: string, where: string): T {

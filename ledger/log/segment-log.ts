@@ -418,23 +418,24 @@ export class SegmentLog {
     }
     const file = this.#file!;
     const before = file.size;
-    let buf: Uint8Array;
-    if (batch.length === 1 && batch[0]!.kind === 0) {
-      // One framed chunk (a batch of appendMany): written as it is, no copy.
-      buf = batch[0]!.payload;
-    } else {
-      const b = Buffer.allocUnsafe(bytes);
-      let pos = 0;
-      for (const p of batch) {
-        if (p.kind === 0) {
-          b.set(p.payload, pos);
-          pos += p.size;
-        } else pos = writeFrame(b, pos, p.kind, p.payload);
+    // Framed chunks (the ledger's batches) are written as they are, no copy; single entries
+    // between them are framed into one buffer per run of them; the pieces go in one writev.
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < batch.length; ) {
+      if (batch[i]!.kind === 0) {
+        parts.push(batch[i++]!.payload);
+        continue;
       }
-      buf = b;
+      let run = 0;
+      let j = i;
+      for (; j < batch.length && batch[j]!.kind !== 0; j++) run += batch[j]!.size;
+      const b = Buffer.allocUnsafe(run);
+      let pos = 0;
+      for (; i < j; i++) pos = writeFrame(b, pos, batch[i]!.kind, batch[i]!.payload);
+      parts.push(b);
     }
     try {
-      await file.append(buf);
+      await file.append(parts.length === 1 ? parts[0]! : parts);
       await file.sync();
     } catch (err) {
       // Leave no partial batch behind: cut back to the last acknowledged byte.

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 export interface LogFile {
   /** Bytes in the file, including writes not yet synced. */
   readonly size: number;
-  /** Appends at the end of the file. */
-  append(data: Uint8Array): Promise<void>;
+  /** Appends at the end of the file; several pieces are written one after the other, in one call where the system allows. */
+  append(data: Uint8Array | readonly Uint8Array[]): Promise<void>;
   /** Makes every write so far durable (fsync). */
   sync(): Promise<void>;
   read(position: number, length: number): Promise<Uint8Array>;
@@ -39,7 +39,28 @@ class NodeLogFile implements LogFile {
   get size(): number {
     return this.#size;
   }
-  async append(data: Uint8Array): Promise<void> {
+  async append(data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    if (data instanceof Uint8Array) {
+      await this.#write(data);
+      return;
+    }
+    // One writev for the pieces; what a short write leaves goes piece by piece.
+    let total = 0;
+    for (const d of data) total += d.length;
+    const { bytesWritten } = data.length > 0 ? await this.#fh.writev(data as Uint8Array[], this.#size) : { bytesWritten: 0 };
+    this.#size += bytesWritten;
+    if (bytesWritten === total) return;
+    let skip = bytesWritten;
+    for (const d of data) {
+      if (skip >= d.length) {
+        skip -= d.length;
+        continue;
+      }
+      await this.#write(skip > 0 ? d.subarray(skip) : d);
+      skip = 0;
+    }
+  }
+  async #write(data: Uint8Array): Promise<void> {
     let off = 0;
     while (off < data.length) {
       const { bytesWritten } = await this.#fh.write(data, off, data.length - off, this.#size + off);

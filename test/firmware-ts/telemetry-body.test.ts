@@ -1,6 +1,7 @@
 import test from 'ava';
 import { FAULT_NAMES } from '../../devices/snapshot.ts';
-import { TELEMETRY_KEYS, encodeTelemetryBody, telemetryBody } from '../../firmware-ts/telemetry/telemetry-body.ts';
+import { MAX_TELEMETRY_ENTRIES, TELEMETRY_KEYS, encodeTelemetryBody, telemetryBody, writeTelemetryBody } from '../../firmware-ts/telemetry/telemetry-body.ts';
+import { CborWriter } from '../../ledger/cbor/cbor-writer.ts';
 import type { BatterySnapshot } from '../../devices/snapshot.ts';
 import type { CborValue } from '../../ledger/cbor/value.ts';
 import { encodeCanonical } from '../../ledger/cbor/canonical-encode.ts';
@@ -74,4 +75,45 @@ test('encodeTelemetryBody writes the bytes of encodeCanonical(telemetryBody(s))'
     }
     t.deepEqual(encodeTelemetryBody(s), encodeCanonical(telemetryBody(s)), `snapshot ${i}`);
   }
+});
+
+test('writeTelemetryBody writes what encodeCanonical(telemetryBody(s)) writes for odd values too, in place after other bytes', (t) => {
+  // Values that are no safe integer once scaled (a failed thermistor's NaN, infinities, huge
+  // numbers) take the generic path; fractions, halves, -0, every size of head and balancing
+  // bitmaps of every length take the fast one.
+  const odd: Array<(s: BatterySnapshot) => void> = [
+    (s) => (s.temperaturesC = [24.1, Number.NaN, 23.9]),
+    (s) => (s.cellVoltagesMv = [3650, Number.POSITIVE_INFINITY]),
+    (s) => (s.cellVoltagesMv = [-Number.MAX_VALUE, 3650]),
+    (s) => (s.cycleCount = 2 ** 60),
+    (s) => (s.cycleCount = Number.NaN),
+    (s) => (s.insulationOhm = Number.POSITIVE_INFINITY),
+    (s) => (s.currentA = 1e300),
+    (s) => (s.cellVoltagesMv = [0, -0, -0.4, 0.5, -0.5, 1.5, 23, 23.5, 24, 255, 255.5, 256, 65535, 65535.5, 65536, 2 ** 32, -1, -24, -25, -257]),
+    (s) => (s.temperaturesC = [-40.05, -0.05, 0.05, 6553.5, 6553.45]),
+    (s) => (s.balancing = Array.from({ length: 13 }, (_, i) => i % 3 === 0)),
+    (s) => (s.balancing = [true]),
+    (s) => (s.faults = Object.fromEntries(FAULT_NAMES.map((n) => [n, true]))),
+    (s) => (s.meta = Object.fromEntries(Object.values(TELEMETRY_KEYS).map((f) => [f, { stale: true }])) as never),
+  ];
+  const w = new CborWriter(8);
+  for (const [i, change] of odd.entries()) {
+    const s = snapshotAt(i);
+    change(s);
+    const want = encodeCanonical(telemetryBody(s));
+    w.reset().raw(Uint8Array.of(1, 2, 3));
+    writeTelemetryBody(w, s);
+    t.deepEqual(w.view().slice(3), want, `case ${i}`);
+    t.deepEqual(w.view().slice(0, 3), Uint8Array.of(1, 2, 3), `case ${i}: the bytes before stay`);
+  }
+  t.true(writeTelemetryBody.canonical);
+});
+
+test('telemetry bodies refuse arrays longer than a record may hold, naming the field', (t) => {
+  const s = snapshotAt(0);
+  s.cellVoltagesMv = new Array<number>(MAX_TELEMETRY_ENTRIES + 1).fill(3650);
+  t.throws(() => encodeTelemetryBody(s), { instanceOf: RangeError, message: /cellVoltagesMv has 4097 entries/ });
+  t.throws(() => telemetryBody(s), { instanceOf: RangeError, message: /cellVoltagesMv has 4097 entries/ });
+  s.cellVoltagesMv = new Array<number>(MAX_TELEMETRY_ENTRIES).fill(3650);
+  t.deepEqual(encodeTelemetryBody(s), encodeCanonical(telemetryBody(s)));
 });

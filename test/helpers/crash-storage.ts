@@ -83,8 +83,9 @@ export class CrashStorage implements LogStorage {
       get size() {
         return file.data.length;
       },
-      async append(data) {
+      async append(parts) {
         tick();
+        const data = parts instanceof Uint8Array ? parts : Buffer.concat(parts);
         if (file.data.length + data.length > capacity()) {
           // A full disk may take part of the write before refusing the rest.
           const room = Math.max(0, capacity() - file.data.length);

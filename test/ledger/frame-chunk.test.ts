@@ -17,7 +17,7 @@ import { verifyLedger } from '../../ledger/log/verify.ts';
 import { KeyRing } from '../../ledger/cose/key-ring.ts';
 import { ManualClock } from '../../hal/clock.ts';
 import { encodeCanonical } from '../../ledger/cbor/canonical-encode.ts';
-import { encodeRecord } from '../../ledger/log/record.ts';
+import { encodeRecord, writeBodyBytes } from '../../ledger/log/record.ts';
 import { scanRecord } from '../../ledger/log/record-scan.ts';
 import { TYP } from '../../ledger/typ.ts';
 import type { CborValue } from '../../ledger/cbor/value.ts';
@@ -134,7 +134,8 @@ test('EntryChunk lays out signed records as the COSE_Sign1 that sign1 makes, wit
   for (const [name, signer] of [['single', single], ['batch', batchKey]] as const) {
     for (const bodyBytes of [undefined, encodeCanonical(body)]) {
       const chunk = new EntryChunk(16, 1);
-      chunk.signed(head, bodyBytes ? undefined : body, bodyBytes, TYP.record, signer);
+      if (bodyBytes) chunk.signed(head, undefined, writeBodyBytes, bodyBytes, TYP.record, signer);
+      else chunk.signed(head, body, undefined, undefined, TYP.record, signer);
       const bytes = chunk.seal(new MerkleFrontier(), signer);
       t.is(hex(bytes), hex(want), `${name} signer, body as ${bodyBytes ? 'bytes' : 'a value'}`);
     }
@@ -145,20 +146,20 @@ test('EntryChunk: a record whose body fails its check is dropped with the entrie
   const head = { seq: 0, time: 1, type: 'telemetry', simulated: false, mono: 0, boot: new Uint8Array(16) };
   const good = encodeCanonical(new Map([[1, 2]]));
   const chunk = new EntryChunk(16, 1);
-  chunk.leaf(head, undefined, good);
-  chunk.leaf({ ...head, seq: 1 }, new Map([[1, 3]]), undefined);
+  chunk.leaf(head, undefined, writeBodyBytes, good);
+  chunk.leaf({ ...head, seq: 1 }, new Map([[1, 3]]), undefined, undefined);
   // A signed record is checked at once: nothing is added.
   const key = PrivateKey.generate();
-  t.throws(() => chunk.signed({ ...head, seq: 2 }, undefined, Uint8Array.from([0x18, 0x05]), TYP.record, key));
+  t.throws(() => chunk.signed({ ...head, seq: 2 }, undefined, writeBodyBytes, Uint8Array.from([0x18, 0x05]), TYP.record, key));
   t.is(chunk.count, 2);
   const before = chunk.bytes;
   let failed: Error | undefined;
   try {
     // Unsigned records are checked here or at checkBodies (with the native walk): either way
     // nothing of the bad record or the ones after it stays.
-    chunk.leaf({ ...head, seq: 2 }, undefined, Uint8Array.from([0xa2, 0x02, 0x01, 0x01, 0x01]));
-    chunk.signed({ ...head, seq: 3 }, undefined, good, TYP.record, key);
-    chunk.leaf({ ...head, seq: 4 }, undefined, good);
+    chunk.leaf({ ...head, seq: 2 }, undefined, writeBodyBytes, Uint8Array.from([0xa2, 0x02, 0x01, 0x01, 0x01]));
+    chunk.signed({ ...head, seq: 3 }, undefined, writeBodyBytes, good, TYP.record, key);
+    chunk.leaf({ ...head, seq: 4 }, undefined, writeBodyBytes, good);
   } catch (err) {
     failed = err as Error;
   }

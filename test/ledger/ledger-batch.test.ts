@@ -11,6 +11,11 @@ import { KeyRing } from '../../ledger/cose/key-ring.ts';
 import { ManualClock } from '../../hal/clock.ts';
 import { encodeCanonical } from '../../ledger/cbor/canonical-encode.ts';
 import type { CborValue } from '../../ledger/cbor/value.ts';
+import type { CborWriter } from '../../ledger/cbor/cbor-writer.ts';
+import { decodeRecord } from '../../ledger/log/record.ts';
+import { BufferPool, chunkBuffers } from '../../ledger/log/buffer-pool.ts';
+import { encodeTelemetryBody, telemetryBody, writeTelemetryBody } from '../../firmware-ts/telemetry/telemetry-body.ts';
+import { snapshotAt } from '../../bench/suites/telemetry-fixture.ts';
 
 const key = PrivateKey.fromBytes(Uint8Array.from({ length: 32 }, (_, i) => i + 11));
 const ring = new KeyRing([{ publicKey: key.publicKey, curve: 'secp256k1' }]);
@@ -88,6 +93,96 @@ test('appendMany refuses a body that is not one canonical CBOR item, and stores 
   const report = await verifyLedger(dir, { keys: ring.lookup });
   t.true(report.ok, report.failure?.reason);
   t.is(report.records, 1);
+});
+
+for (const mode of ['checkpoint', 'per-record'] as SigningMode[]) {
+  test(`${mode}: appendWritten with writeTelemetryBody writes the bytes that single appends of telemetryBody write`, async (t) => {
+    const snaps = Array.from({ length: 30 }, (_, i) => snapshotAt(i * 7));
+    snaps[3]!.temperaturesC = [24.5, Number.NaN]; // a failed thermistor: the generic path inside the writer
+    const write = async (how: 'append' | 'written' | 'written-one') => {
+      const dir = await tempDir(t);
+      const ledger = await Ledger.open({ dir, signer: key, mode, clock: new ManualClock(), checkpointEvery: 9, simulated: true });
+      Object.defineProperty(ledger, 'bootId', { value: BOOT });
+      if (how === 'append') for (const s of snaps) await ledger.append('telemetry', telemetryBody(s));
+      else if (how === 'written') t.deepEqual(await ledger.appendWritten('telemetry', snaps, writeTelemetryBody), { seq: 0, count: snaps.length });
+      else for (const [i, s] of snaps.entries()) t.deepEqual(await ledger.appendWritten('telemetry', [s], writeTelemetryBody), { seq: i, count: 1 });
+      await ledger.close();
+      const report = await verifyLedger(dir, { keys: ring.lookup });
+      t.true(report.ok, report.failure?.reason);
+      t.is(report.records, snaps.length);
+      return { dir, report };
+    };
+    const one = await write('append');
+    for (const how of ['written', 'written-one'] as const) {
+      const other = await write(how);
+      t.is(other.report.root, one.report.root, how);
+      if (mode === 'checkpoint') t.deepEqual(await segmentBytes(other.dir), await segmentBytes(one.dir), how);
+    }
+  });
+}
+
+test('appendWritten checks what an unmarked writer wrote: a bad or throwing body fails the call naming the record, and the records before it stay', async (t) => {
+  const dir = await tempDir(t);
+  const ledger = await Ledger.open({ dir, signer: key, mode: 'checkpoint', clock: new ManualClock() });
+  const write = (w: CborWriter, i: number) => {
+    if (i === 3) w.head(0, 1).head(0, 2); // two data items
+    else if (i === 5) throw new Error('sensor gone');
+    else w.head(5, 1).head(0, 1).int(i);
+  };
+  await t.throwsAsync(ledger.appendWritten('telemetry', [0, 1, 2, 3, 4], write), { message: /record 3/ });
+  t.is(ledger.size, 3);
+  await t.throwsAsync(ledger.appendWritten('telemetry', [6, 5], write), { message: 'sensor gone' });
+  t.is(ledger.size, 4);
+  await t.throwsAsync(ledger.appendWritten('telemetry', [1], 'no' as never), { instanceOf: TypeError });
+  t.deepEqual(await ledger.appendWritten('telemetry', [], write), { seq: 4, count: 0 });
+  await ledger.close();
+  const report = await verifyLedger(dir, { keys: ring.lookup });
+  t.true(report.ok, report.failure?.reason);
+  t.is(report.records, 4);
+});
+
+test('chunk buffers go back to the pool once written and are reused: a long run of batches stays byte-exact', async (t) => {
+  const dir = await tempDir(t);
+  const ledger = await Ledger.open({ dir, signer: key, mode: 'checkpoint', clock: new ManualClock(), checkpointEvery: 500 });
+  const snaps = Array.from({ length: 64 }, (_, i) => snapshotAt(i));
+  const pending: Promise<unknown>[] = [];
+  for (let b = 0; b < 40; b++) {
+    pending.push(ledger.appendWritten('telemetry', Array.from({ length: 100 }, (_, i) => snaps[(b * 100 + i) % 64]!), writeTelemetryBody));
+    // A turn of the event loop between batches: one chunk each, several in flight.
+    await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(pending);
+  t.true(chunkBuffers.heldBytes > 0, 'written chunks gave their buffers back');
+  t.true(chunkBuffers.heldBytes <= 4 * 2 * 1024 * 1024 * 6, 'the pool holds a bounded number of buffers');
+  await ledger.close();
+  const report = await verifyLedger(dir, { keys: ring.lookup });
+  t.true(report.ok, report.failure?.reason);
+  t.is(report.records, 4000);
+  // Every record reads back as the snapshot it was written from.
+  const log = await SegmentLog.open(dir, { readOnly: true });
+  let i = 0;
+  for await (const e of log.entries()) {
+    if (e.kind !== EntryKind.leaf) continue;
+    const body = decodeRecord(e.payload, `record ${i}`).body;
+    t.deepEqual(encodeCanonical(body), encodeTelemetryBody(snaps[i % 64]!), `record ${i}`);
+    i++;
+  }
+  t.is(i, 4000);
+});
+
+test('BufferPool keeps a few whole buffers of each power-of-two size and nothing else', (t) => {
+  const pool = new BufferPool();
+  const a = pool.take(100);
+  t.is(a.length, 64 * 1024);
+  t.is(pool.take(64 * 1024 + 1).length, 128 * 1024);
+  pool.give(a);
+  t.is(pool.take(1000), a, 'reused');
+  pool.give(a.subarray(0, 10));
+  pool.give(new Uint8Array(100_000));
+  t.is(pool.heldBytes, 0, 'views and odd sizes are not kept');
+  for (let i = 0; i < 10; i++) pool.give(new Uint8Array(64 * 1024));
+  t.is(pool.heldBytes, 4 * 64 * 1024, 'at most four a size');
+  t.is(pool.take(3 * 1024 * 1024).length, 3 * 1024 * 1024, 'beyond the largest size: a buffer of its own');
 });
 
 test('SegmentLog.appendMany resolves with the first index once all are durable, and keeps order with single appends', async (t) => {

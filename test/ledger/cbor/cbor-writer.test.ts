@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { CborWriter } from '../../../ledger/cbor/cbor-writer.ts';
+import { CborWriter, putBits, putHead, putScaledInts } from '../../../ledger/cbor/cbor-writer.ts';
 import { encodeCanonical } from '../../../ledger/cbor/canonical-encode.ts';
 
 test('integers, -0, byte strings, ASCII text and booleans come out as encodeCanonical writes them', (t) => {
@@ -28,4 +28,33 @@ test('ints writes an array as encodeCanonical does, the first `count` values onl
     }),
   );
   t.pass();
+});
+
+test('putScaledInts rounds half away from zero and writes as encodeCanonical does; putBits packs flags LSB first', (t) => {
+  const round = (x: number) => Math.sign(x) * Math.round(Math.abs(x));
+  const w = new CborWriter(2);
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.integer({ min: -70000, max: 70000 }), fc.constant(-0), fc.constant(0.5), fc.constant(-0.5)), { maxLength: 40 }),
+      fc.constantFrom(1, 10, 1000),
+      fc.array(fc.boolean(), { maxLength: 40 }),
+      (values, scale, flags) => {
+        const b = w.reset().raw(Uint8Array.of(0xee)).reserve(9 + 9 * values.length + 9 + flags.length);
+        let p = putScaledInts(b, 1, values, scale);
+        p = putBits(b, p, flags);
+        w.advanceTo(p);
+        const bits = new Uint8Array(Math.ceil(flags.length / 8));
+        flags.forEach((f, i) => f && (bits[i >> 3]! |= 1 << (i & 7)));
+        const want = Buffer.concat([Uint8Array.of(0xee), encodeCanonical(values.map((v) => round(v * scale))), encodeCanonical(bits)]);
+        return Buffer.compare(Buffer.from(w.view()), want) === 0;
+      },
+    ),
+  );
+  // Values that are no safe integer once rounded have no integer encoding.
+  t.throws(() => putScaledInts(new Uint8Array(64), 0, [Number.NaN], 1), { instanceOf: RangeError });
+  t.throws(() => putScaledInts(new Uint8Array(64), 0, [2 ** 60], 1), { instanceOf: RangeError });
+  // advanceTo only moves forward, within the buffer.
+  t.throws(() => w.reset().raw(Uint8Array.of(1, 2)).advanceTo(1), { instanceOf: RangeError });
+  t.throws(() => w.reset().advanceTo(w.buffer.length + 1), { instanceOf: RangeError });
+  t.deepEqual(putHead(new Uint8Array(9), 0, 0, 2 ** 40), 9);
 });
