@@ -144,6 +144,14 @@ function putField(b: Uint8Array, p: number, k: number, v: number | null, scale: 
   return putInt(b, p + 1, round(v * scale));
 }
 
+/** Key k (1..23) and the value rounded, at least 0, when v is a finite number; else nothing. */
+function putCount(b: Uint8Array, p: number, k: number, v: number | null): number {
+  if (!isNumber(v)) return p;
+  fieldsWritten++;
+  b[p] = k;
+  return putHead(b, p + 1, 0, Math.max(0, Math.round(v)));
+}
+
 /**
  * Writes the canonical CBOR of telemetryBody(s) into `w`, straight from the snapshot: the same
  * bytes as encodeCanonical(telemetryBody(s)) (test/firmware-ts/telemetry-body.test.ts), without
@@ -197,11 +205,7 @@ function writeIntegers(w: CborWriter, s: BatterySnapshot): void {
   }
   p = putField(b, p, 7, s.remainingCapacityAh, 1000);
   p = putField(b, p, 8, s.fullCapacityAh, 1000);
-  if (isNumber(s.cycleCount)) {
-    b[p] = 9;
-    p = putHead(b, p + 1, 0, Math.max(0, Math.round(s.cycleCount)));
-    entries++;
-  }
+  p = putCount(b, p, 9, s.cycleCount);
   b[p] = 10;
   p = putHead(b, p + 1, 0, faultBits(s));
   entries++;
@@ -211,11 +215,7 @@ function writeIntegers(w: CborWriter, s: BatterySnapshot): void {
     p += 2;
     entries++;
   }
-  if (isNumber(s.insulationOhm)) {
-    b[p] = 12;
-    p = putHead(b, p + 1, 0, Math.max(0, Math.round(s.insulationOhm)));
-    entries++;
-  }
+  p = putCount(b, p, 12, s.insulationOhm);
   b[p] = 13;
   p = putHead(b, p + 1, 0, staleBits(s));
   entries++;
