@@ -219,7 +219,7 @@ function overload(ctx: RunContext): Promise<OverloadResult> {
     const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
     ctx.note(
       `v2x overload: offered ${offered.toLocaleString('en-US')} msg/s for ${(durationMs / 1000).toFixed(0)} s (2x the all-cores pipeline median) by a generator thread ` +
-        `that sealed the run beforehand (${sealed?.count ?? 0} messages, ${mb(sealed?.bytes ?? 0)}, in ${((sealed?.sealMs ?? 0) / 1000).toFixed(1)} s) and then only copied frames into a ${RADIO_BUFFER_BYTES / 1024} KiB radio buffer on schedule: ` +
+        `that sealed the run beforehand (${sealed?.count ?? 0} messages, ${mb(sealed?.bytes ?? 0)}, in ${((sealed?.sealMs ?? 0) / 1000).toFixed(1)} s${(sealed?.count ?? 0) >= 200_000 ? ' on two threads' : ''}, then ${((sealed?.waitMs ?? 0) / 1000).toFixed(1)} s to the planned start) and then only copied frames into a ${RADIO_BUFFER_BYTES / 1024} KiB radio buffer on schedule: ` +
         `it achieved ${((done.sent + done.droppedAtRadio) / (done.elapsedMs / 1000)).toFixed(0)} msg/s (frames late p99 ${done.lateP99Ms.toFixed(0)} ms, max ${done.lateMaxMs.toFixed(0)} ms; schedule shifted ${shiftMs.toFixed(0)} ms), busy ${(100 * done.busyShare).toFixed(0)} % of a core; ` +
         `dropped by the full radio buffer ${done.droppedAtRadio}; received ${c.received}, accepted ${c.accepted}, dropped ${JSON.stringify(c.dropped)}; ${done.hazards} hazards sent; ` +
         `hazard latency in the pipeline (from reception) p99 ${hazardInPipeline.quantile(0.99).toFixed(1)} ms; queue high water ${p.queue.highWater} of ${p.queue.capacity}; intake high water ${intake.highWater} of ${intake.maxFrames} frames, shed there ${intake.shedByLane.join('/')} (hazard/action/awareness); ` +
