@@ -15,9 +15,9 @@ import { PrivateKey } from '../../ledger/keys/private-key.ts';
 import { KeyRing } from '../../ledger/cose/key-ring.ts';
 import { pickBackend } from '../../ledger/signers/pick.ts';
 import { ManualClock } from '../../hal/clock.ts';
-import { Tagged, type CborValue } from '../../ledger/cbor/value.ts';
 import { recordAt } from '../../bench/suites/telemetry-fixture.ts';
 import { CrashStorage } from '../helpers/crash-storage.ts';
+import { cborValue, mutations, rng } from '../helpers/byte-mutations.ts';
 
 // The verifier's native run scanner (ledger/log/native/scan.c) against the JavaScript it
 // replaces: the same frames (CRC-32 as node:zlib computes it), the same records vouched for
@@ -54,42 +54,6 @@ function agrees(bytes: Uint8Array): string | undefined {
   return undefined;
 }
 
-function rng(seed: number): (n: number) => number {
-  let x = (seed * 2654435761 + 1) >>> 0;
-  return (n) => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return Math.floor((x / 0x1_0000_0000) * n);
-  };
-}
-
-function mutations(b: Uint8Array, seed: number): Uint8Array[] {
-  const rnd = rng(seed);
-  const out: Uint8Array[] = [];
-  for (let k = 0; k < 40; k++) {
-    const m = Uint8Array.from(b);
-    const at = rnd(b.length);
-    switch (k % 5) {
-      case 0:
-        m[at]! ^= 1 << rnd(8);
-        out.push(m);
-        break;
-      case 1:
-        m[at] = rnd(256);
-        out.push(m);
-        break;
-      case 2:
-        out.push(b.subarray(0, at));
-        break;
-      case 3:
-        out.push(Uint8Array.from([...b.subarray(0, at), rnd(256), ...b.subarray(at)]));
-        break;
-      default:
-        out.push(Uint8Array.from([...b.subarray(0, at), ...b.subarray(at + 1)]));
-    }
-  }
-  return out;
-}
-
 nativeTest('telemetry records and their mutations: the scanner vouches for exactly what scanRecord does, with its fields', (t) => {
   let taken = 0;
   let total = 0;
@@ -109,23 +73,6 @@ nativeTest('telemetry records and their mutations: the scanner vouches for exact
   t.log(`${taken} of ${total} mutated records still taken by both`);
   t.true(taken > 0 && taken < total);
 });
-
-const cborValue: fc.Arbitrary<CborValue> = fc.letrec<{ v: CborValue }>((tie) => ({
-  v: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.integer({ min: -70000, max: 70000 }),
-    fc.constantFrom(0, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER, -(2 ** 32), 1.5, -0, NaN, Infinity),
-    fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
-    fc.string({ maxLength: 12 }),
-    fc.string({ unit: 'grapheme', maxLength: 4 }),
-    fc.uint8Array({ maxLength: 20 }),
-    fc.boolean(),
-    fc.constant(null),
-    fc.array(tie('v'), { maxLength: 5 }),
-    fc.uniqueArray(fc.tuple(fc.oneof(fc.integer({ min: -30, max: 300 }), fc.string({ maxLength: 4 })), tie('v')), { maxLength: 5, selector: (e) => e[0] }).map((es) => new Map<CborValue, CborValue>(es)),
-    tie('v').map((v) => new Tagged(1, v)),
-  ),
-})).v;
 
 nativeTest('records with arbitrary bodies, types and sequence numbers (and their mutations): the same verdict both ways', (t) => {
   fc.assert(
