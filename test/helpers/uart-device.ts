@@ -3,6 +3,9 @@
 // returns: a list of chunks written one after the other (byte-by-byte delivery is a list of
 // one-byte chunks), or nothing (a missing reply).
 import { SerialPort } from 'serialport';
+import { systemClock, type Clock } from '../../hal/clock.ts';
+import { SerialPortLink } from '../../hal/serial/serialport-link.ts';
+import { ptyPair, type PtyPair } from './pty.ts';
 
 export const hex = (s: string): Uint8Array => Uint8Array.from(s.trim().split(/\s+/).map((b) => parseInt(b, 16)));
 
@@ -48,3 +51,38 @@ export async function scriptedDevice(
 
 /** Splits bytes into one-byte chunks. */
 export const byteByByte = (b: Uint8Array): Uint8Array[] => Array.from(b, (x) => Uint8Array.of(x));
+
+/** What a UART BMS driver takes (DalyUartDriver, JbdUartDriver). */
+export interface UartDriverOptions {
+  link: SerialPortLink;
+  clock: Clock;
+  timeoutMs: number;
+  retries: number;
+  backoffMs: number;
+}
+
+/**
+ * A driver on one end of a real pty pair and a scripted device (requests of `requestLength`
+ * bytes) on the other; `close()` closes all three.
+ */
+export async function driverRig<D extends { close(): Promise<void> }>(
+  requestLength: number,
+  makeDriver: (o: UartDriverOptions) => D,
+  respond: (request: Uint8Array, index: number) => Uint8Array[] | undefined,
+  opts: { timeoutMs?: number; retries?: number } = {},
+): Promise<{ pair: PtyPair; device: ScriptedDevice; driver: D; close(): Promise<void> }> {
+  const pair = await ptyPair();
+  const device = await scriptedDevice(pair.a, requestLength, respond);
+  const link = new SerialPortLink(new SerialPort({ path: pair.b, baudRate: 9600, autoOpen: false }));
+  const driver = makeDriver({ link, clock: systemClock, timeoutMs: opts.timeoutMs ?? 1000, retries: opts.retries ?? 2, backoffMs: 10 });
+  return {
+    pair,
+    device,
+    driver,
+    async close() {
+      await driver.close();
+      await device.close();
+      await pair.close();
+    },
+  };
+}

@@ -1,8 +1,5 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { SerialPort } from 'serialport';
-import { systemClock } from '../../../hal/clock.ts';
-import { SerialPortLink } from '../../../hal/serial/serialport-link.ts';
 import {
   dalyChecksum,
   dalyRequest,
@@ -21,8 +18,7 @@ import {
 import { FrameReader } from '../../../devices/bms/frame-reader.ts';
 import { uartCounters } from '../../../devices/bms/driver-counters.ts';
 import { BmsTimeoutError } from '../../../devices/bms/bms-errors.ts';
-import { ptyPair } from '../../helpers/pty.ts';
-import { byteByByte, hex, scriptedDevice } from '../../helpers/uart-device.ts';
+import { byteByByte, driverRig, hex } from '../../helpers/uart-device.ts';
 
 interface Exchange {
   id: number;
@@ -86,22 +82,7 @@ function answers(id: number): Uint8Array[] {
   return byId(id).response.map(hex);
 }
 
-async function rig(respond: (req: Uint8Array, i: number) => Uint8Array[] | undefined, opts: { timeoutMs?: number; retries?: number } = {}) {
-  const pair = await ptyPair();
-  const device = await scriptedDevice(pair.a, 13, respond);
-  const link = new SerialPortLink(new SerialPort({ path: pair.b, baudRate: 9600, autoOpen: false }));
-  const driver = new DalyUartDriver({ link, clock: systemClock, timeoutMs: opts.timeoutMs ?? 1000, retries: opts.retries ?? 2, backoffMs: 10 });
-  return {
-    pair,
-    device,
-    driver,
-    async close() {
-      await driver.close();
-      await device.close();
-      await pair.close();
-    },
-  };
-}
+const rig = (respond: (req: Uint8Array, i: number) => Uint8Array[] | undefined, opts: { timeoutMs?: number; retries?: number } = {}) => driverRig(13, (o) => new DalyUartDriver(o), respond, opts);
 
 test('over a real pty: a poll reads 0x90-0x98, cells over five frames, into a snapshot with the captured values', async (t) => {
   const r = await rig((req) => answers(req[2]!));

@@ -8,7 +8,7 @@ import { FrameReader } from '../../../devices/bms/frame-reader.ts';
 import { uartCounters } from '../../../devices/bms/driver-counters.ts';
 import { BmsTimeoutError } from '../../../devices/bms/bms-errors.ts';
 import { ptyPair } from '../../helpers/pty.ts';
-import { byteByByte, hex, scriptedDevice } from '../../helpers/uart-device.ts';
+import { byteByByte, driverRig, hex, scriptedDevice } from '../../helpers/uart-device.ts';
 
 interface Vector {
   command: number;
@@ -85,22 +85,7 @@ test('a 0x03 whose length does not hold its NTCs is a RangeError naming the comm
   t.throws(() => decodeJbdBasicInfo(d.subarray(0, 24)), { instanceOf: RangeError, message: /JBD 0x03.*2 temperatures/ });
 });
 
-async function rig(respond: (req: Uint8Array, i: number) => Uint8Array[] | undefined, opts: { timeoutMs?: number; retries?: number } = {}) {
-  const pair = await ptyPair();
-  const device = await scriptedDevice(pair.a, 7, respond);
-  const link = new SerialPortLink(new SerialPort({ path: pair.b, baudRate: 9600, autoOpen: false }));
-  const driver = new JbdUartDriver({ link, clock: systemClock, timeoutMs: opts.timeoutMs ?? 1000, retries: opts.retries ?? 2, backoffMs: 10 });
-  return {
-    pair,
-    device,
-    driver,
-    async close() {
-      await driver.close();
-      await device.close();
-      await pair.close();
-    },
-  };
-}
+const rig = (respond: (req: Uint8Array, i: number) => Uint8Array[] | undefined, opts: { timeoutMs?: number; retries?: number } = {}) => driverRig(7, (o) => new JbdUartDriver(o), respond, opts);
 
 const answer = (req: Uint8Array) => hex(V.document.find((v) => v.command === req[2])!.response);
 
