@@ -5,13 +5,11 @@ import { readFileSync } from 'node:fs';
 import type { BmsReadings } from '../../sim-hardware/bms/simulated-bms.ts';
 import type { BmsSource } from '../../sim-hardware/uart/bms-source.ts';
 import { DalyResponder, dalyRequest } from '../../sim-hardware/uart/daly-protocol.ts';
-import { openUartFace } from '../../sim-hardware/uart/uart-face.ts';
-import { openPtyPair } from '../../sim-hardware/pty-pair.ts';
 import { Pack } from '../../sim-hardware/plant/pack.ts';
 import { SimulatedBms } from '../../sim-hardware/bms/simulated-bms.ts';
 import { Simulation } from '../../sim-hardware/simulation.ts';
 import { constantCurrent } from '../../sim-hardware/plant/profiles.ts';
-import { closePort, exchange, hex, openHostPort, toHex } from '../helpers/serial-collect.ts';
+import { exchange, hex, toHex, withUartFace } from '../helpers/serial-collect.ts';
 
 interface Vectors {
   readings: { packVoltageV: number; currentA: number; socPct: number; remainingAh: number; timeS: number; cycles: number; dio: number; temperatureC: number[]; cellVoltageMv: number[] };
@@ -69,20 +67,13 @@ test('garbage, split and corrupted requests; other host addresses; unknown ids s
 });
 
 test('over a real pty: the capture byte for byte, 0x95 as several frames', async (t) => {
-  const pty = await openPtyPair();
-  const dev = await openUartFace(pty.device, new DalyResponder(captureSource(), { dio: 2 }), captureSource());
-  const host = await openHostPort(pty.host);
-  try {
+  await withUartFace(new DalyResponder(captureSource(), { dio: 2 }), captureSource(), async (host) => {
     for (const e of V.exchanges) {
       const want = Buffer.concat(e.response.map(hex));
       const got = await exchange(host, hex(e.request), want.length);
       t.is(toHex(got), toHex(want), e.command);
     }
-  } finally {
-    await closePort(host);
-    await dev.close();
-    await pty.close();
-  }
+  });
 });
 
 test('live pack over a pty: current offset 30000 below = discharge, cell frames cover every cell', async (t) => {
@@ -90,10 +81,7 @@ test('live pack over a pty: current offset 30000 below = discharge, cell frames 
   const bms = new SimulatedBms(pack, { seed: 4 });
   const sim = new Simulation({ pack, profile: constantCurrent(30), maxStepS: 1 }).attach(bms);
   sim.advance(5);
-  const pty = await openPtyPair();
-  const dev = await openUartFace(pty.device, new DalyResponder(bms), bms);
-  const host = await openHostPort(pty.host);
-  try {
+  await withUartFace(new DalyResponder(bms), bms, async (host) => {
     const f90 = await exchange(host, dalyRequest(0x90), 13);
     const current = (f90.readUInt16BE(8) - 30000) / 10;
     t.true(Math.abs(current + 30) < 0.2, `Daly current ${current} A: below the offset is discharge`);
@@ -110,11 +98,7 @@ test('live pack over a pty: current offset 30000 below = discharge, cell frames 
     t.is(f94[4], 16);
     t.is(f94[5], bms.measure().temperatureC.length);
     t.is(f94[7], 1, 'load on');
-  } finally {
-    await closePort(host);
-    await dev.close();
-    await pty.close();
-  }
+  });
 });
 
 test('protection trips show as 0x98 failure bits and MOS states in 0x93', (t) => {

@@ -5,14 +5,13 @@ import { readFileSync } from 'node:fs';
 import type { BmsReadings } from '../../sim-hardware/bms/simulated-bms.ts';
 import type { BmsSource } from '../../sim-hardware/uart/bms-source.ts';
 import { JbdResponder, jbdRequest } from '../../sim-hardware/uart/jbd-protocol.ts';
-import { UartFace, openUartFace } from '../../sim-hardware/uart/uart-face.ts';
-import { openPtyPair } from '../../sim-hardware/pty-pair.ts';
+import { UartFace } from '../../sim-hardware/uart/uart-face.ts';
 import { Pack } from '../../sim-hardware/plant/pack.ts';
 import { SimulatedBms } from '../../sim-hardware/bms/simulated-bms.ts';
 import { Simulation } from '../../sim-hardware/simulation.ts';
 import { constantCurrent } from '../../sim-hardware/plant/profiles.ts';
 import { FaultInjector } from '../../sim-hardware/faults.ts';
-import { closePort, exchange, hex, openHostPort, toHex } from '../helpers/serial-collect.ts';
+import { exchange, hex, toHex, withUartFace } from '../helpers/serial-collect.ts';
 
 interface Vectors {
   readings: { packVoltageV: number; currentA: number; remainingAh: number; nominalCapacityAh: number; cycles: number; productionDate: { year: number; month: number; day: number }; softwareVersion: number; socPct: number; temperatureC: number[]; cellVoltageMv: number[]; hardwareVersion: string };
@@ -82,10 +81,7 @@ test('garbage, split requests, a truncated request and bad checksums are skipped
 });
 
 test('over a real pty: the document exchanges, split writes, and answers after the host opens', async (t) => {
-  const pty = await openPtyPair();
-  const dev = await openUartFace(pty.device, new JbdResponder(documentSource(), { softwareVersion: 0x10 }), documentSource());
-  const host = await openHostPort(pty.host);
-  try {
+  await withUartFace(new JbdResponder(documentSource(), { softwareVersion: 0x10 }), documentSource(), async (host) => {
     for (const e of V.exchanges) {
       const want = hex(e.response);
       const got = await exchange(host, hex(e.request), want.length);
@@ -98,11 +94,7 @@ test('over a real pty: the document exchanges, split writes, and answers after t
     await new Promise((r) => setTimeout(r, 30));
     host.write(req.subarray(4));
     t.is(toHex(await pending), toHex(want));
-  } finally {
-    await closePort(host);
-    await dev.close();
-    await pty.close();
-  }
+  });
 });
 
 test('over a pty, live: a simulated pack discharging shows as negative JBD current; a pulled cable and power loss go silent', async (t) => {
@@ -111,10 +103,7 @@ test('over a pty, live: a simulated pack discharging shows as negative JBD curre
   const faults = new FaultInjector({ bms, seed: 2 });
   const sim = new Simulation({ pack, profile: constantCurrent(20), maxStepS: 1 }).attach(bms).attach(faults);
   sim.advance(10);
-  const pty = await openPtyPair();
-  const dev = await openUartFace(pty.device, new JbdResponder(bms), bms, { faults });
-  const host = await openHostPort(pty.host);
-  try {
+  await withUartFace(new JbdResponder(bms), bms, async (host) => {
     const basic = await exchange(host, jbdRequest(0x03), 7 + 23 + 2 * 2);
     t.is(basic[3], 27);
     const current = basic.readInt16BE(6) / 100;
@@ -130,11 +119,7 @@ test('over a pty, live: a simulated pack discharging shows as negative JBD curre
     t.is((await exchange(host, jbdRequest(0x03), 1, 300)).length, 0, 'no answer without power');
     bms.setPowered(true);
     t.is((await exchange(host, jbdRequest(0x05), 7 + bms.hardwareVersion.length)).subarray(4, -3).toString(), bms.hardwareVersion);
-  } finally {
-    await closePort(host);
-    await dev.close();
-    await pty.close();
-  }
+  }, { faults });
 });
 
 test('serial noise corrupts answers so that a host checksum fails', (t) => {
