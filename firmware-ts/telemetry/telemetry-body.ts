@@ -22,10 +22,9 @@
 // Absent keys mean "not known". Values are rounded half away from zero.
 import type { CborValue } from '../../ledger/cbor/value.ts';
 import { encodeCanonical } from '../../ledger/cbor/canonical-encode.ts';
-import { CborWriter, putBits, putHead, putInt, putScaledInts } from '../../ledger/cbor/cbor-writer.ts';
+import { CborWriter, putBits, putHead, putInt, putScaledInts, roundHalfAwayFromZero as round } from '../../ledger/cbor/cbor-writer.ts';
 import { FAULT_NAMES, emptySnapshot, type BatterySnapshot, type SnapshotField } from '../../devices/snapshot.ts';
 
-const round = (x: number) => Math.sign(x) * Math.round(Math.abs(x));
 
 /** Field numbers of the telemetry body, and the snapshot field each one carries. */
 export const TELEMETRY_KEYS: Record<number, SnapshotField> = {
@@ -91,7 +90,7 @@ function checkSizes(s: BatterySnapshot): void {
 const isNumber = (v: number | null): v is number => v !== null && Number.isFinite(v);
 
 function put(m: Map<number, CborValue>, k: number, v: number | null, scale: number): void {
-  if (v !== null && Number.isFinite(v)) m.set(k, round(v * scale));
+  if (isNumber(v)) m.set(k, round(v * scale));
 }
 
 // Plain loops and module-level functions: this runs for every record (hundreds of thousands
@@ -133,13 +132,13 @@ export function telemetryBody(s: BatterySnapshot): Map<number, CborValue> {
 
 const writer = new CborWriter();
 
-/** Entries putField wrote into the body being written. */
-let fieldsWritten = 0;
+/** Entries written so far into the body being written (its map head is written last). */
+let entries = 0;
 
 /** Key k (1..23) and the value v * scale rounded half away from zero, when v is a finite number; else nothing. */
 function putField(b: Uint8Array, p: number, k: number, v: number | null, scale: number): number {
-  if (v === null || !Number.isFinite(v)) return p;
-  fieldsWritten++;
+  if (!isNumber(v)) return p;
+  entries++;
   b[p] = k;
   return putInt(b, p + 1, round(v * scale));
 }
@@ -147,7 +146,7 @@ function putField(b: Uint8Array, p: number, k: number, v: number | null, scale: 
 /** Key k (1..23) and the value rounded, at least 0, when v is a finite number; else nothing. */
 function putCount(b: Uint8Array, p: number, k: number, v: number | null): number {
   if (!isNumber(v)) return p;
-  fieldsWritten++;
+  entries++;
   b[p] = k;
   return putHead(b, p + 1, 0, Math.max(0, Math.round(v)));
 }
@@ -164,6 +163,7 @@ function putCount(b: Uint8Array, p: number, k: number, v: number | null): number
  * which writes it as the generic path always has.
  */
 export function writeTelemetryBody(w: CborWriter, s: BatterySnapshot): void {
+  checkSizes(s);
   const at = w.length;
   try {
     writeIntegers(w, s);
@@ -176,7 +176,6 @@ writeTelemetryBody.canonical = true;
 
 /** writeTelemetryBody for a snapshot whose values are all safe integers once scaled and rounded; a RangeError otherwise. */
 function writeIntegers(w: CborWriter, s: BatterySnapshot): void {
-  checkSizes(s);
   const cells = s.cellVoltagesMv;
   const temps = s.temperaturesC;
   const bal = s.balancing;
@@ -187,8 +186,7 @@ function writeIntegers(w: CborWriter, s: BatterySnapshot): void {
   // written last, in the place kept for it.
   const at = w.length;
   let p = at + 1;
-  let entries = 0;
-  fieldsWritten = 0;
+  entries = 0;
   p = putField(b, p, 1, s.packVoltageV, 1000);
   p = putField(b, p, 2, s.currentA, 1000);
   p = putField(b, p, 3, s.socPct, 10);
@@ -224,7 +222,7 @@ function writeIntegers(w: CborWriter, s: BatterySnapshot): void {
     p = putBits(b, p + 1, bal);
     entries++;
   }
-  b[at] = 0xa0 | (entries + fieldsWritten);
+  b[at] = 0xa0 | entries;
   w.advanceTo(p);
 }
 

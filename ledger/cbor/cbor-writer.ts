@@ -66,10 +66,13 @@ export function putInt(b: Uint8Array, p: number, v: number): number {
   return p + 1;
 }
 
+/** Rounds half away from zero (2.5 to 3, -2.5 to -3; -0.4 to -0): the fixed-point rule of telemetry bodies. */
+export const roundHalfAwayFromZero = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
+
 /**
  * An array of the first `count` values, each multiplied by `scale` and rounded half away from
- * zero (the fixed-point rule of telemetry bodies: -0.4 rounds to -0), each then written as
- * putInt writes it. Room: 9 bytes for the head and 9 a value.
+ * zero (roundHalfAwayFromZero), each then written as putInt writes it. Room: 9 bytes for the
+ * head and 9 a value.
  */
 export function putScaledInts(b: Uint8Array, p: number, values: ArrayLike<number>, scale: number, count = values.length): number {
   p = putHead(b, p, 4, count);
@@ -88,7 +91,7 @@ export function putScaledInts(b: Uint8Array, p: number, values: ArrayLike<number
       b[p + 1] = u;
       p += 2;
     } else if (u > 0) b[p++] = u;
-    else p = putInt(b, p, Math.sign(x) * Math.round(Math.abs(x)));
+    else p = putInt(b, p, roundHalfAwayFromZero(x));
   }
   return p;
 }
@@ -176,41 +179,6 @@ export class CborWriter {
   advanceTo(end: number): this {
     if (!(end >= this.#pos && end <= this.#buf.length)) throw new RangeError(`advanceTo ${end}: outside ${this.#pos}..${this.#buf.length}`);
     this.#pos = end;
-    return this;
-  }
-
-  /** An array of the first `count` safe integers of `values`, each as int() writes it. */
-  ints(values: ArrayLike<number>, count = values.length): this {
-    this.#room(9 + 9 * count);
-    // Buffer and position in locals: this loop writes most of a telemetry body.
-    const b = this.#buf;
-    let p = putHead(b, this.#pos, 4, count);
-    for (let i = 0; i < count; i++) {
-      const v = values[i]!;
-      // Unsigned below 2^16 (cell voltages, temperatures) in place; the rest through putInt.
-      if (v >>> 0 === v && v < 0x10000 && (v !== 0 || 1 / v > 0)) {
-        if (v < 24) b[p++] = v;
-        else if (v < 0x100) {
-          b[p] = 24;
-          b[p + 1] = v;
-          p += 2;
-        } else {
-          b[p] = 25;
-          b[p + 1] = v >>> 8;
-          b[p + 2] = v & 0xff;
-          p += 3;
-        }
-      } else p = putInt(b, p, v);
-    }
-    this.#pos = p;
-    return this;
-  }
-
-  raw3(a: number, b: number, c: number): this {
-    this.#room(3);
-    this.#buf[this.#pos++] = a;
-    this.#buf[this.#pos++] = b;
-    this.#buf[this.#pos++] = c;
     return this;
   }
 

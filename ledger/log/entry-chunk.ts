@@ -125,11 +125,8 @@ export class EntryChunk {
   }
 
   #writeRecord<T>(head: Omit<LedgerRecord, 'body'>, body: CborValue | undefined, write: BodyWriter<T> | undefined, item: T): void {
-    if (write?.canonical === true) {
-      writeRecordAround(this.#w, head, write, item);
-      return;
-    }
-    if (write === undefined || native === undefined) {
+    // Values, bodies from writers marked canonical, and anything without the native walk: at once.
+    if (write === undefined || write.canonical === true || native === undefined) {
       writeRecord(this.#w, head, body, write, item);
       return;
     }
@@ -163,10 +160,6 @@ export class EntryChunk {
   }
 
   /**
-   * Signs the signed entries, frames every entry and appends the leaves to `frontier`, in
-   * order; returns the chunk's bytes, ready for SegmentLog.enqueueFrames. The chunk is done.
-   */
-  /**
    * Checks the records written around given body bytes (one native call for the chunk; what
    * the walk cannot vouch for goes to scanRecord, else decodeRecord, which decides). On the
    * first failure the chunk keeps only the entries before that record, and the error is
@@ -174,11 +167,12 @@ export class EntryChunk {
    */
   checkBodies(): BodyCheckFailure | undefined {
     const n = this.#checkEntries.length;
-    if (n === 0) return undefined;
+    // Records are queued here only where the native walk is built (#writeRecord).
+    if (n === 0 || native === undefined) return undefined;
     const buf = this.#w.view();
     const spans = Uint32Array.from(this.#checkSpans);
     try {
-      for (let i = native ? native.checkRecords(buf, spans, 0, n) : 0; i < n; i = native ? native.checkRecords(buf, spans, i + 1, n) : i + 1) {
+      for (let i = native.checkRecords(buf, spans, 0, n); i < n; i = native.checkRecords(buf, spans, i + 1, n)) {
         const bytes = buf.subarray(spans[2 * i]!, spans[2 * i + 1]!);
         try {
           checkRecordBytes(bytes, `record ${this.#checkSeqs[i]} (body given as encoded CBOR)`);
@@ -212,6 +206,10 @@ export class EntryChunk {
     return dropped;
   }
 
+  /**
+   * Signs the signed entries, frames every entry and appends the leaves to `frontier`, in
+   * order; returns the chunk's bytes, ready for SegmentLog.enqueueFrames. The chunk is done.
+   */
   seal(frontier: MerkleFrontier, signer: CoseSigner): Uint8Array {
     if (this.#sealed) throw new Error('EntryChunk: sealed twice');
     if (this.#checkEntries.length > 0) throw new Error('EntryChunk: checkBodies must run before seal');

@@ -70,12 +70,11 @@ export function encodeFrame(kind: number, payload: Uint8Array): Uint8Array {
  * must be there); returns the position after it. Group commits frame a whole batch into one
  * buffer this way, without a buffer per entry.
  */
-export function writeFrame(out: Buffer, pos: number, kind: number, payload: Uint8Array): number {
-  out.writeUInt32BE(payload.length, pos);
+export function writeFrame(out: Uint8Array, pos: number, kind: number, payload: Uint8Array): number {
   out[pos + 8] = kind;
   out.set(payload, pos + FRAME_HEADER_BYTES);
   const end = pos + FRAME_HEADER_BYTES + payload.length;
-  out.writeUInt32BE(crc32(out.subarray(pos + 8, end)), pos + 4);
+  finishFrame(out, pos, end);
   return end;
 }
 
@@ -90,7 +89,12 @@ export function sealFrame(out: Uint8Array, start: number, end: number): void {
   if (n > MAX_PAYLOAD_BYTES) throw new RangeError(`ledger entry of ${n} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
   const kind = out[start + 8]!;
   if (kind < EntryKind.signedRecord || kind > EntryKind.witness) throw new RangeError(`frame at ${start}: kind ${kind} is not 1..4`);
-  putU32(out, start, n);
+  finishFrame(out, start, end);
+}
+
+/** The frame's length and CRC-32 around its kind byte and payload, already in out[start + 8 .. end). */
+function finishFrame(out: Uint8Array, start: number, end: number): void {
+  putU32(out, start, end - start - FRAME_HEADER_BYTES);
   putU32(out, start + 4, crc32(out.subarray(start + 8, end)));
 }
 

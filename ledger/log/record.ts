@@ -61,7 +61,7 @@ function isAscii(s: string): boolean {
  * data item is refused here (CborError or TypeError naming the problem), never stored.
  */
 export function encodeRecordWithBody(r: Omit<LedgerRecord, 'body'>, bodyBytes: Uint8Array): Uint8Array {
-  const w = writeRecordWithBody(envelope.reset(), r, bodyBytes);
+  const w = writeRecordAround(envelope.reset(), r, writeBodyBytes, bodyBytes);
   const bytes = w.take();
   checkRecordBytes(bytes, `record ${r.seq} (body given as encoded CBOR)`);
   return bytes;
@@ -107,7 +107,7 @@ export function writeRecordAround<T>(w: CborWriter, r: Omit<LedgerRecord, 'body'
   // Written with put* into reserved room (a record is written for every telemetry sample, and
   // hundreds of thousands a second in a replay): map head, 1: seq, 2: time, 3: type, 4: ...
   const type = r.type;
-  let b = w.reserve(23 + 9 + type.length + 1);
+  let b = w.reserve(22);
   let p = w.length;
   b[p++] = r.simulated ? 0xa7 : 0xa6;
   b[p++] = 1;
@@ -115,16 +115,10 @@ export function writeRecordAround<T>(w: CborWriter, r: Omit<LedgerRecord, 'body'
   b[p++] = 2;
   p = putHead(b, p, 0, r.time);
   b[p++] = 3;
-  if (isAscii(type)) {
-    p = putHead(b, p, 3, type.length);
-    for (let i = 0; i < type.length; i++) b[p++] = type.charCodeAt(i);
-  } else {
-    w.advanceTo(p).raw(encodeCanonical(type));
-    b = w.reserve(1);
-    p = w.length;
-  }
-  b[p++] = 4;
   w.advanceTo(p);
+  if (isAscii(type)) w.ascii(type);
+  else w.raw(encodeCanonical(type));
+  w.byte(4);
   write(w, item);
   // ... 5: true (simulated runs only), 6: mono, 7: boot.
   const boot = r.boot;
@@ -142,15 +136,6 @@ export function writeRecordAround<T>(w: CborWriter, r: Omit<LedgerRecord, 'body'
   for (let i = 0; i < boot.length; i++) b[p++] = boot[i]!;
   w.advanceTo(p);
   return w;
-}
-
-/**
- * Writes the record's canonical CBOR around `bodyBytes` into `w` (the bytes encodeRecordWithBody
- * gives), unchecked: the caller checks the written bytes as encodeRecordWithBody does.
- */
-export function writeRecordWithBody(w: CborWriter, r: Omit<LedgerRecord, 'body'>, bodyBytes: Uint8Array): CborWriter {
-  if (!(bodyBytes instanceof Uint8Array)) throw new TypeError('bodyBytes: expected a Uint8Array of canonical CBOR');
-  return writeRecordAround(w, r, writeBodyBytes, bodyBytes);
 }
 
 function field<T>(m: ReadonlyMap<CborValue, CborValue>, key: number, check: (v: unknown) => v is T, what: string, where: string): T {

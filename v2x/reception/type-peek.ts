@@ -51,32 +51,26 @@ const UNREADABLE: Peek = { type: undefined, certificate: false };
 
 /** The type the frame claims and whether it carries a certificate (the key to its signer's next messages). */
 export function peekFrame(b: Uint8Array): Peek {
-  const type = peekType(b);
-  if (type === undefined) return UNREADABLE;
-  const unprot = head(b, skipSimple(b, 2)!)!;
-  return { type, certificate: unprot.arg > 0 };
-}
-
-function peekType(b: Uint8Array): MessageName | undefined {
   // Tag 18 (COSE_Sign1), then an array of 4.
-  if (b.length < 8 || b[0] !== 0xd2 || b[1] !== 0x84) return undefined;
+  if (b.length < 8 || b[0] !== 0xd2 || b[1] !== 0x84) return UNREADABLE;
   let at: number | undefined = skipSimple(b, 2); // protected header (a byte string)
-  if (at === undefined) return undefined;
+  if (at === undefined) return UNREADABLE;
   const unprot = head(b, at);
-  if (unprot === undefined || unprot.major !== 5 || unprot.arg > 8) return undefined;
+  if (unprot === undefined || unprot.major !== 5 || unprot.arg > 8) return UNREADABLE;
   at = unprot.next;
   for (let i = 0; i < unprot.arg && at !== undefined; i++) {
     at = skipSimple(b, at); // label
     if (at !== undefined) at = skipSimple(b, at); // value (the certificate's bytes)
   }
-  if (at === undefined) return undefined;
+  if (at === undefined) return UNREADABLE;
   const payload = head(b, at);
-  if (payload === undefined || payload.major !== 2) return undefined;
+  if (payload === undefined || payload.major !== 2) return UNREADABLE;
   at = payload.next;
   // The payload: a map whose first key (canonical order) is 1, the type code.
   const map = head(b, at);
-  if (map === undefined || map.major !== 5 || b[map.next] !== 0x01) return undefined;
+  if (map === undefined || map.major !== 5 || b[map.next] !== 0x01) return UNREADABLE;
   const code = head(b, map.next + 1);
-  if (code === undefined || code.major !== 0) return undefined;
-  return BY_CODE[code.arg];
+  if (code === undefined || code.major !== 0) return UNREADABLE;
+  const type = BY_CODE[code.arg];
+  return type === undefined ? UNREADABLE : { type, certificate: unprot.arg > 0 };
 }
