@@ -10,10 +10,13 @@
 // - checkpoint mode: the raw SHA-256 leaf-hash rate of the same record bytes (what the mode
 //   cannot go faster than without hashing less), and separately the absolute goal of 300,000
 //   records/s.
-// Rates are per CPU second of this process (all its threads: the file writes and fsyncs of the
-// thread pool count), the harness's clock for one-core figures, so that other work sharing the
-// machine does not count against them. With appends pipelined the disk's waits overlap the CPU
-// work; a disk slower than the CPU would show as runs that hit their wall-time limit.
+// Rates are per CPU second of this process (all its threads: the hashing, file writes and
+// fsyncs of the thread pool count), the harness's clock for one-core figures, so that other
+// work sharing the machine does not count against them. With appends pipelined the disk's
+// waits overlap the CPU work; a disk slower than the CPU would show as runs that hit their
+// wall-time limit. The same runs are also timed per wall-clock second: what the ledger
+// sustains on this machine, its thread pool hashing and writing beside the event loop. The
+// 300,000 records/s goal is a rate on this machine, so it is read on that clock.
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -43,14 +46,21 @@ const WALL_FACTOR = 4;
 
 const yieldNow = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** Starts a run: `done()` says whether it is over, `rate(n)` gives n per CPU second so far. */
-function runClock(runMs: number): { done(): boolean; rate(n: number): number } {
+/** Starts a run: `done()` says whether it is over, `rate(n)` gives n per CPU second so far, `wallRate(n)` per wall-clock second. */
+function runClock(runMs: number): { done(): boolean; rate(n: number): number; wallRate(n: number): number } {
   const c0 = cpuNow();
   const w0 = performance.now();
   return {
     done: () => cpuNow() - c0 >= runMs || performance.now() - w0 >= runMs * WALL_FACTOR,
     rate: (n) => n / (Math.max(cpuNow() - c0, 1e-3) / 1000),
+    wallRate: (n) => n / (Math.max(performance.now() - w0, 1e-3) / 1000),
   };
+}
+
+/** One run's rate per CPU second and per wall-clock second. */
+interface RunRates {
+  cpu: number;
+  wall: number;
 }
 
 async function key(): Promise<PrivateKey> {
@@ -70,19 +80,23 @@ interface ModeResult {
   subject: number[];
   /** The same records through appendWritten, YIELD_EVERY at a time (one promise per batch). */
   batched: number[];
+  /** The same runs per wall-clock second. */
+  subjectWall: number[];
+  batchedWall: number[];
   reference: number[];
   bytesPerRecord: number;
   backend: string;
 }
 
 /**
- * One timed run of pipelined appends; returns durable records per CPU second. Each record is
+ * One timed run of pipelined appends; returns durable records per CPU second and per
+ * wall-clock second. Each record is
  * one snapshot whose body the ledger writes straight into its chunk (appendWritten with
  * writeTelemetryBody): one call and one promise per record, as the runtime appends; or,
  * `batched`, YIELD_EVERY records a call (one promise per batch), as a producer with many
  * snapshots ready would (a burst of samples, a replay).
  */
-async function appendRun(ledger: Ledger, snapshots: readonly BatterySnapshot[], runMs: number, batched = false): Promise<number> {
+async function appendRun(ledger: Ledger, snapshots: readonly BatterySnapshot[], runMs: number, batched = false): Promise<RunRates> {
   const inflight: Promise<unknown>[] = [];
   let head = 0;
   let n = 0;
@@ -104,7 +118,7 @@ async function appendRun(ledger: Ledger, snapshots: readonly BatterySnapshot[], 
     await yieldNow();
   }
   await Promise.all(inflight.slice(head));
-  return clock.rate(n);
+  return { cpu: clock.rate(n), wall: clock.wallRate(n) };
 }
 
 /** One timed run of the reference: per-record, sign1 of the record bytes; checkpoint, the leaf hash. */
@@ -136,23 +150,31 @@ async function measureMode(ctx: RunContext, mode: SigningMode): Promise<ModeResu
       await appendRun(ledger, snapshots, Math.min(100, ctx.settings.warmupMs), true);
       referenceRun(mode, k, bytes, 50);
     }
-    const subject: number[] = [];
-    const batched: number[] = [];
+    const single: RunRates[] = [];
+    const batched: RunRates[] = [];
     const reference: number[] = [];
     for (let r = 0; r < ctx.settings.runs; r++) {
       if (r % 2 === 0) {
         reference.push(referenceRun(mode, k, bytes, runMs));
-        subject.push(await appendRun(ledger, snapshots, runMs));
+        single.push(await appendRun(ledger, snapshots, runMs));
         batched.push(await appendRun(ledger, snapshots, runMs, true));
       } else {
         batched.push(await appendRun(ledger, snapshots, runMs, true));
-        subject.push(await appendRun(ledger, snapshots, runMs));
+        single.push(await appendRun(ledger, snapshots, runMs));
         reference.push(referenceRun(mode, k, bytes, runMs));
       }
     }
     const records = ledger.size;
     await ledger.close();
-    return { subject, batched, reference, bytesPerRecord: (await dirBytes(dir)) / records, backend: k.backendName };
+    return {
+      subject: single.map((r) => r.cpu),
+      batched: batched.map((r) => r.cpu),
+      subjectWall: single.map((r) => r.wall),
+      batchedWall: batched.map((r) => r.wall),
+      reference,
+      bytesPerRecord: (await dirBytes(dir)) / records,
+      backend: k.backendName,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -162,7 +184,7 @@ function modeResult(ctx: RunContext, mode: SigningMode): Promise<ModeResult> {
   return ctx.once(`ledger-append-${mode}`, async () => {
     const r = await measureMode(ctx, mode);
     ctx.note(
-      `ledger-append: ${mode} mode signs with the ${r.backend} backend; records of 96 cells and 16 temperatures; pipelined appends (up to ${WINDOW} in flight, yielding every ${YIELD_EVERY}); real files in ${os.tmpdir()}, fsync per group commit; rates per CPU second of the process (its thread pool's writes included), subject and reference interleaved run by run in one process.`,
+      `ledger-append: ${mode} mode signs with the ${r.backend} backend; records of 96 cells and 16 temperatures; pipelined appends (up to ${WINDOW} in flight, yielding every ${YIELD_EVERY}); real files in ${os.tmpdir()}, fsync per group commit; rates per CPU second of the process (its thread pool's hashing and writes included), subject and reference interleaved run by run in one process; the goal rows are the same runs per wall-clock second.`,
     );
     return r;
   });
@@ -205,17 +227,27 @@ export const ledgerAppend: Suite = {
       rate('ledger-append/checkpoint/batched', `checkpoint mode, batched: appendWritten of ${YIELD_EVERY} snapshots a call`, (r) => r.batched, 'checkpoint', { reference: 'ledger-append/checkpoint/leaf-hash' }),
       {
         id: 'ledger-append/checkpoint/goal',
-        name: 'checkpoint mode against the goal of 300,000 records/s',
+        name: 'checkpoint mode against the goal of 300,000 records/s (per wall-clock second, this machine)',
         unit: 'records/s',
         better: 'higher',
-        clock: 'cpu',
+        clock: 'wall',
         fixedReference: { name: 'goal: 300,000 records/s', value: CHECKPOINT_GOAL },
         needs: ['ledger-append/checkpoint'],
-        run: async (ctx) => ctx.samplesOf('ledger-append/checkpoint') ?? (await modeResult(ctx, 'checkpoint')).subject,
+        run: async (ctx) => (await modeResult(ctx, 'checkpoint')).subjectWall,
       },
       {
         id: 'ledger-append/checkpoint/batched-goal',
-        name: 'checkpoint mode, batched, against the goal of 300,000 records/s',
+        name: 'checkpoint mode, batched, against the goal of 300,000 records/s (per wall-clock second, this machine)',
+        unit: 'records/s',
+        better: 'higher',
+        clock: 'wall',
+        fixedReference: { name: 'goal: 300,000 records/s', value: CHECKPOINT_GOAL },
+        needs: ['ledger-append/checkpoint/batched'],
+        run: async (ctx) => (await modeResult(ctx, 'checkpoint')).batchedWall,
+      },
+      {
+        id: 'ledger-append/checkpoint/batched-goal-cpu',
+        name: 'checkpoint mode, batched, per CPU second of the process, against 300,000 records/s',
         unit: 'records/s',
         better: 'higher',
         clock: 'cpu',

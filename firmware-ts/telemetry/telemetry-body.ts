@@ -140,7 +140,10 @@ function putField(b: Uint8Array, p: number, k: number, v: number | null, scale: 
   if (!isNumber(v)) return p;
   entries++;
   b[p] = k;
-  return putInt(b, p + 1, round(v * scale));
+  const x = v * scale;
+  // Values that are int32 already need no rounding (and -0 stays -0).
+  const i = x | 0;
+  return putInt(b, p + 1, i === x && i !== 0 ? i : round(x));
 }
 
 /** Key k (1..23) and the value rounded, at least 0, when v is a finite number; else nothing. */

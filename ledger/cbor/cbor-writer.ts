@@ -77,20 +77,22 @@ export const roundHalfAwayFromZero = (x: number): number => Math.sign(x) * Math.
 export function putScaledInts(b: Uint8Array, p: number, values: ArrayLike<number>, scale: number, count = values.length): number {
   p = putHead(b, p, 4, count);
   for (let i = 0; i < count; i++) {
-    // Positive values that round to 1..65535 (Math.round takes halves up: away from zero, for
-    // positive values) in place; zero (which may be -0), negatives and the rest through putInt.
+    // Values that are 1..65535 already (cell voltages in mV: no rounding), or positive values
+    // that round to it (Math.round takes halves up: away from zero, for positive values), in
+    // place; zero (which may be -0), negatives and the rest through putInt.
     const x = values[i]! * scale;
-    const u = x > 0 && x < 0xffff ? Math.round(x) | 0 : 0;
-    if (u >= 0x100) {
+    let u = x | 0;
+    if (u !== x) u = x > 0 && x < 0xffff ? Math.round(x) | 0 : 0;
+    if (u >= 0x100 && u < 0x10000) {
       b[p] = 25;
       b[p + 1] = u >> 8;
       b[p + 2] = u & 0xff;
       p += 3;
-    } else if (u >= 24) {
+    } else if (u >= 24 && u < 0x100) {
       b[p] = 24;
       b[p + 1] = u;
       p += 2;
-    } else if (u > 0) b[p++] = u;
+    } else if (u > 0 && u < 24) b[p++] = u;
     else p = putInt(b, p, roundHalfAwayFromZero(x));
   }
   return p;

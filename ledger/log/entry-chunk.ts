@@ -211,14 +211,30 @@ export class EntryChunk {
    * order; returns the chunk's bytes, ready for SegmentLog.enqueueFrames. The chunk is done.
    */
   seal(frontier: MerkleFrontier, signer: CoseSigner): Uint8Array {
+    const buf = this.sign(signer);
+    appendFrames(frontier, buf, this.#offsets, this.#count);
+    return buf;
+  }
+
+  /**
+   * seal's first half: signs the signed entries and returns the chunk's bytes, whose frames
+   * (at `offsets`) still need their length and CRC, and whose leaves still go into the
+   * frontier: appendFrames, or MerkleFrontier.appendFramesAsync off the event loop. The chunk
+   * is done.
+   */
+  sign(signer: CoseSigner): Uint8Array {
     if (this.#sealed) throw new Error('EntryChunk: sealed twice');
     if (this.#checkEntries.length > 0) throw new Error('EntryChunk: checkBodies must run before seal');
     this.#sealed = true;
     const buf = this.#w.view();
     for (const g of this.#toSign) signGroup(buf, g, signer);
     this.#toSign = [];
-    appendFrames(frontier, buf, this.#offsets, this.#count);
     return buf;
+  }
+
+  /** Where each entry starts (count + 1 offsets, the last one the end): the frames of `sign`'s bytes. */
+  get offsets(): Uint32Array {
+    return this.#offsets;
   }
 }
 

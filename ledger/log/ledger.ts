@@ -18,7 +18,7 @@ import { EntryKind, isLeafKind } from './frame.ts';
 import { SegmentLog, type AppendSettle, type RecoveryReport } from './segment-log.ts';
 import type { LogStorage } from './storage.ts';
 import { encodeCheckpoint, writeBodyBytes, type BodyWriter, type Checkpoint, type LedgerRecord } from './record.ts';
-import { CHUNK_BYTES, EntryChunk } from './entry-chunk.ts';
+import { CHUNK_BYTES, EntryChunk, appendFrames } from './entry-chunk.ts';
 import { COSE_SIGN1_TAG, sign1, type CoseSigner } from '../cose/sign1.ts';
 import { decodeCbor } from '../cbor/decode.ts';
 import { Tagged } from '../cbor/value.ts';
@@ -80,6 +80,26 @@ interface WrittenBatch<T> {
 /** Leaves hashed together on open, at most: enough to amortise a call, little memory held. */
 const HASH_BATCH = 256;
 
+/**
+ * Sealed chunks of at least this many entries are framed and hashed on a thread of libuv's
+ * pool (MerkleFrontier.appendFramesAsync) where the native hasher is built: their hashing (a
+ * few hundred ns a record) then overlaps the next records' encoding. Smaller ones (a runtime
+ * appending a record a second) are hashed at once, which costs less than the trip.
+ */
+export const ASYNC_HASH_ENTRIES = 64;
+
+/**
+ * A step of the frontier's queue, run in order (Ledger.#runSteps): a sealed chunk, framed and
+ * hashed, then handed to the log (`then`); or only `then`: a checkpoint's root and entry, a
+ * witness entry, a flush, anything that must come after the chunks sealed before it.
+ */
+interface FrontierStep {
+  chunk?: EntryChunk;
+  bytes?: Uint8Array;
+  /** Must not throw: it hands errors to whoever waits on it. */
+  then(): void;
+}
+
 export class Ledger {
   readonly dir: string;
   readonly recovery: RecoveryReport;
@@ -102,6 +122,15 @@ export class Ledger {
   #checkpointedSize: number;
   /** Bytes of an entry in the last chunk: the size guess of the next chunk's buffer. */
   #entryBytes = 512;
+  /** Sealed chunks on their way into the frontier and the log, and what follows them (FrontierStep). */
+  #steps: FrontierStep[] = [];
+  #stepping = false;
+  /** Bytes of the sealed chunks in #steps. */
+  #stepBytes = 0;
+  /** Leaves sealed so far: the frontier's size once every chunk in #steps is hashed. */
+  #leaves: number;
+  /** The newest checkpoint asked for, until it is durable. */
+  #checkpointing: Promise<Checkpoint | undefined> | undefined;
   /** Drawn at each open: monotonic times in records count from this boot. */
   readonly bootId: Uint8Array = new Uint8Array(randomBytes(16));
 
@@ -116,6 +145,7 @@ export class Ledger {
     this.#simulated = opts.simulated ?? false;
     this.#clock = opts.clock;
     this.#frontier = frontier;
+    this.#leaves = frontier.size;
     this.#unsigned = unsigned;
     this.#checkpointedSize = checkpointedSize;
     this.#unsignedSince = opts.clock.monotonic();
@@ -151,12 +181,13 @@ export class Ledger {
 
   /** Records so far (Merkle leaves), durable or pending. */
   get size(): number {
-    return this.#frontier.size + (this.#open?.count ?? 0);
+    return this.#leaves + (this.#open?.count ?? 0);
   }
 
-  get root(): Uint8Array {
+  /** The Merkle root over every record appended so far, once they are all hashed. */
+  root(): Promise<Uint8Array> {
     this.#sealOpen();
-    return this.#frontier.root();
+    return this.#afterSealed(async () => this.#frontier.root());
   }
 
   get lastCheckpoint(): Checkpoint | undefined {
@@ -170,7 +201,7 @@ export class Ledger {
 
   /** Bytes waiting for the disk: what a caller's backpressure watches. */
   get pendingBytes(): number {
-    return this.#log.pendingBytes + (this.#open?.bytes ?? 0);
+    return this.#log.pendingBytes + this.#stepBytes + (this.#open?.bytes ?? 0);
   }
 
   /**
@@ -349,33 +380,108 @@ export class Ledger {
       },
     };
     try {
-      const bytes = chunk.seal(this.#frontier, this.#signer);
+      const bytes = chunk.sign(this.#signer);
       this.#entryBytes = Math.ceil(bytes.length / chunk.count);
-      this.#log.enqueueFrames(bytes, chunk.count, settle);
+      // Every entry of a chunk is a leaf (unsigned records and signed ones alike).
+      this.#leaves += chunk.count;
+      this.#stepBytes += bytes.length;
+      this.#queueStep({
+        chunk,
+        bytes,
+        then: () => {
+          this.#stepBytes -= bytes.length;
+          try {
+            this.#log.enqueueFrames(bytes, chunk.count, settle);
+          } catch (err) {
+            // The log cannot take them (closed, failed): every caller hears it.
+            settle.reject(err as Error);
+          }
+        },
+      });
     } catch (err) {
-      // The log cannot take them (closed, failed) or the signer failed: every caller hears it.
+      // The signer failed: every caller hears it.
       settle.reject(err as Error);
     }
     if (bad) throw bad;
   }
 
+  #queueStep(step: FrontierStep): void {
+    this.#steps.push(step);
+    this.#runSteps();
+  }
+
+  /**
+   * Runs the queued steps in order, until one waits for its chunk's hashing off the event loop
+   * (then its callback, #stepHashed, goes on). Entries reach the log in the order they were
+   * sealed, and a checkpoint's root is taken when exactly the leaves before it are hashed.
+   */
+  #runSteps(): void {
+    if (this.#stepping || this.#frontier.busy) return;
+    this.#stepping = true;
+    try {
+      while (this.#steps.length > 0) {
+        const step = this.#steps[0]!;
+        const { chunk, bytes } = step;
+        if (chunk !== undefined && bytes !== undefined) {
+          if (chunk.count >= ASYNC_HASH_ENTRIES && this.#frontier.appendFramesAsync(bytes, chunk.offsets, chunk.count, () => this.#stepHashed())) return;
+          appendFrames(this.#frontier, bytes, chunk.offsets, chunk.count);
+        }
+        this.#steps.shift();
+        step.then();
+      }
+    } finally {
+      this.#stepping = false;
+    }
+  }
+
+  /** The first step's chunk is hashed (off the event loop): hand it on and go on with the rest. */
+  #stepHashed(): void {
+    this.#steps.shift()!.then();
+    this.#runSteps();
+  }
+
+  /** Runs `fn` once every chunk sealed so far is hashed and handed to the log; its result. */
+  #afterSealed<T>(fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) =>
+      this.#queueStep({
+        then: () => {
+          try {
+            fn().then(resolve, reject);
+          } catch (err) {
+            reject(err as Error);
+          }
+        },
+      }),
+    );
+  }
+
   /** Adds a signed checkpoint over the whole tree now (if any leaf is not yet covered). */
-  async checkpoint(): Promise<Checkpoint | undefined> {
-    this.#sealOpen();
-    if (this.#checkpointedSize === this.#frontier.size) return this.#lastCheckpoint;
-    const c: Checkpoint = {
-      size: this.#frontier.size,
-      root: this.#frontier.root(),
-      time: Math.round(this.#clock.now()),
-      logId: this.#signer.kid,
-      mono: this.#clock.monotonic(),
-      boot: this.bootId,
-    };
+  checkpoint(): Promise<Checkpoint | undefined> {
+    try {
+      this.#sealOpen();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const size = this.#leaves;
+    if (this.#checkpointedSize === size) return this.#checkpointing ?? Promise.resolve(this.#lastCheckpoint);
+    // Read now: the checkpoint is made when it is asked for; its root once the leaves before it are hashed.
+    const time = Math.round(this.#clock.now());
+    const mono = this.#clock.monotonic();
     this.#unsigned = 0;
-    this.#checkpointedSize = c.size;
-    this.#lastCheckpoint = c;
-    await this.#log.append(EntryKind.checkpoint, sign1({ payload: encodeCheckpoint(c), typ: TYP.checkpoint, signer: this.#signer }));
-    return c;
+    this.#checkpointedSize = size;
+    const done = this.#afterSealed(async () => {
+      if (this.#frontier.size !== size) throw new Error(`ledger: a checkpoint over ${size} leaves found ${this.#frontier.size} hashed`);
+      const c: Checkpoint = { size, root: this.#frontier.root(), time, logId: this.#signer.kid, mono, boot: this.bootId };
+      this.#lastCheckpoint = c;
+      await this.#log.append(EntryKind.checkpoint, sign1({ payload: encodeCheckpoint(c), typ: TYP.checkpoint, signer: this.#signer }));
+      return c;
+    });
+    this.#checkpointing = done;
+    const clear = () => {
+      if (this.#checkpointing === done) this.#checkpointing = undefined;
+    };
+    done.then(clear, clear);
+    return done;
   }
 
   /**
@@ -390,7 +496,7 @@ export class Ledger {
     const typ = protectedTyp(countersignature);
     if (typ !== TYP.witness) throw new TypeError(`countersignature: its typ is ${typ === undefined ? 'missing' : `'${typ}'`}, not '${TYP.witness}'`);
     this.#sealOpen();
-    const index = await this.#log.append(EntryKind.witness, countersignature);
+    const index = await this.#afterSealed(() => this.#log.append(EntryKind.witness, countersignature));
     return { index };
   }
 
@@ -401,13 +507,13 @@ export class Ledger {
 
   async flush(): Promise<void> {
     this.#sealOpen();
-    await this.#log.flush();
+    await this.#afterSealed(() => this.#log.flush());
   }
 
   /** Covers every record with a final checkpoint, then closes the files. */
   async close(): Promise<void> {
     await this.checkpoint();
-    await this.#log.close();
+    await this.#afterSealed(() => this.#log.close());
   }
 }
 

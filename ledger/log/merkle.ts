@@ -47,6 +47,8 @@ export class MerkleFrontier {
   /** Slot k (32 bytes at 32k) is the root of a perfect subtree of 2^k leaves when bit k of size is set. */
   #slots = new Uint8Array(SLOTS * 32);
   #native: NativeMerkle | undefined;
+  /** appendFramesAsync work is in flight: the slots belong to it until its callback. */
+  #busy = false;
 
   /** `native: false` hashes with node:crypto even where the native hasher is built. */
   constructor(opts: { native?: boolean } = {}) {
@@ -63,6 +65,7 @@ export class MerkleFrontier {
   }
 
   appendLeafHash(leafHash: Uint8Array): void {
+    this.#idle();
     let h = leafHash;
     let k = 0;
     // Bit k of a size below 2^53: division, as 32-bit shifts would wrap.
@@ -83,6 +86,7 @@ export class MerkleFrontier {
   /** Appends every leaf of `leaves`, in order; their leaf hashes go to `leafHashes` (n*32 bytes) when given. */
   appendMany(leaves: readonly Uint8Array[], leafHashes?: Uint8Array): void {
     if (leafHashes && leafHashes.length < leaves.length * 32) throw new RangeError(`leafHashes must hold ${leaves.length * 32} bytes, has ${leafHashes.length}`);
+    this.#idle();
     if (this.#native) {
       this.#size = this.#native.appendLeaves(this.#slots, this.#size, leaves, leafHashes);
       return;
@@ -100,6 +104,7 @@ export class MerkleFrontier {
   appendSpans(data: Uint8Array, spans: Uint32Array, count: number, leafHashes?: Uint8Array): void {
     if (!(count >= 0 && count * 2 <= spans.length)) throw new RangeError(`count ${count} exceeds the ${spans.length / 2} spans given`);
     if (leafHashes && leafHashes.length < count * 32) throw new RangeError(`leafHashes must hold ${count * 32} bytes, has ${leafHashes.length}`);
+    this.#idle();
     if (this.#native) {
       this.#size = this.#native.appendSpans(this.#slots, this.#size, data, spans, count, leafHashes);
       return;
@@ -119,6 +124,7 @@ export class MerkleFrontier {
    * 2^k leaves when bit k of size is set) and the size, and returns the new size.
    */
   appendInPlace(fn: (slots: Uint8Array, size: number) => number): void {
+    this.#idle();
     const size = fn(this.#slots, this.#size);
     if (!(Number.isSafeInteger(size) && size >= this.#size)) throw new RangeError(`appendInPlace: new size ${size} is not a count of at least ${this.#size}`);
     this.#size = size;
@@ -134,12 +140,45 @@ export class MerkleFrontier {
    */
   appendFrames(buf: Uint8Array, offsets: Uint32Array, count: number, leafHashes?: Uint8Array): boolean {
     if (!this.#native) return false;
+    this.#idle();
     if (!(count >= 0 && count + 1 <= offsets.length)) throw new RangeError(`count ${count} needs ${count + 1} offsets, ${offsets.length} given`);
     this.#size = this.#native.frameChunk(buf, offsets, count, this.#slots, this.#size, leafHashes);
     return true;
   }
 
+  /**
+   * appendFrames on a thread of libuv's pool, so that the event loop goes on while a large
+   * chunk is hashed: returns false (and does nothing) without the native hasher. Otherwise the
+   * frontier is busy until `done` is called, on the event loop, with the chunk framed and its
+   * leaves appended: meanwhile every other call that reads or appends throws, and the caller
+   * must not touch buf or offsets. One chunk at a time: the caller queues the next in `done`.
+   */
+  appendFramesAsync(buf: Uint8Array, offsets: Uint32Array, count: number, done: () => void): boolean {
+    if (!this.#native) return false;
+    this.#idle();
+    if (!(count >= 0 && count + 1 <= offsets.length)) throw new RangeError(`count ${count} needs ${count + 1} offsets, ${offsets.length} given`);
+    this.#native.frameChunkAsync(buf, offsets, count, this.#slots, this.#size, (size) => {
+      this.#busy = false;
+      // The addon reports no size only when its work did not run (the pool was torn down).
+      if (size === undefined) throw new Error('MerkleFrontier: the native hasher did not run a queued chunk');
+      this.#size = size;
+      done();
+    });
+    this.#busy = true;
+    return true;
+  }
+
+  /** Whether appendFramesAsync work is in flight (the frontier is then neither read nor appended to). */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  #idle(): void {
+    if (this.#busy) throw new Error('MerkleFrontier: a chunk is being hashed off the event loop; wait for its callback');
+  }
+
   root(): Uint8Array {
+    this.#idle();
     if (this.#size === 0) return EMPTY_ROOT;
     let h: Uint8Array | undefined;
     let rest = this.#size;
@@ -152,6 +191,7 @@ export class MerkleFrontier {
   }
 
   clone(): MerkleFrontier {
+    this.#idle();
     const c = new MerkleFrontier({ native: this.#native !== undefined });
     c.#size = this.#size;
     c.#slots = this.#slots.slice();

@@ -32,6 +32,13 @@ export interface NativeMerkle {
    * frontier; returns the new size (native/frame.c).
    */
   frameChunk(buf: Uint8Array, offsets: Uint32Array, count: number, frontier: Uint8Array, size: number, leafHashesOut?: Uint8Array): number;
+  /**
+   * frameChunk's work on a thread of libuv's pool, off the event loop: the arguments are
+   * checked at once (a TypeError, nothing queued), then `done(newSize)` is called on the event
+   * loop once the chunk is framed and its leaves are in the frontier. Until then the caller
+   * must not read or write buf, offsets or frontier.
+   */
+  frameChunkAsync(buf: Uint8Array, offsets: Uint32Array, count: number, frontier: Uint8Array, size: number, done: (size: number | undefined) => void): void;
   /** SHA-256 of prefix || bstr head || buf[spans[2i] .. spans[2i+1]) into out (32 bytes each): COSE_Sign1 Sig_structure digests. */
   sigDigests(buf: Uint8Array, spans: Uint32Array, count: number, prefix: Uint8Array, out: Uint8Array): void;
   /**
@@ -55,8 +62,9 @@ function load(): { addon?: NativeMerkle; reason?: string } {
   } else {
     try {
       const addon = createRequire(import.meta.url)(NATIVE_MERKLE_PATH) as NativeMerkle;
-      // A build from before frame.c lacks the batch framer: rebuild rather than half-use it.
-      cached = typeof addon.frameChunk === 'function' && typeof addon.checkRecords === 'function' && typeof addon.scanRun === 'function' ? { addon } : { reason: 'built from older sources (run `npm run build:native`)' };
+      // A build from older sources lacks some of these: rebuild rather than half-use it.
+      const current = ['frameChunk', 'frameChunkAsync', 'checkRecords', 'scanRun'].every((f) => typeof (addon as unknown as Record<string, unknown>)[f] === 'function');
+      cached = current ? { addon } : { reason: 'built from older sources (run `npm run build:native`)' };
     } catch (err) {
       cached = { reason: `does not load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
     }

@@ -108,6 +108,37 @@ test('the native frameChunk refuses bad chunks before it changes anything', (t) 
   t.is(native.frameChunk(buf, offsets, 2, frontier, 0), 2);
 });
 
+test('appendFramesAsync frames and hashes on the thread pool as appendFrames does; meanwhile the frontier refuses reads and appends', async (t) => {
+  if (!native) return t.pass('native hasher not built');
+  const payloads = LENGTHS.map((n, i) => payloadOf(i, n));
+  const kinds = payloads.map((_, i) => KINDS[i % KINDS.length]!);
+  const sync = layout(payloads, kinds);
+  const reference = new MerkleFrontier();
+  reference.append(payloadOf(99, 10)); // a frontier that already holds a leaf
+  const f = reference.clone();
+  appendFrames(reference, sync.buf, sync.offsets, payloads.length);
+  const { buf, offsets } = layout(payloads, kinds);
+  let calls = 0;
+  const done = new Promise<void>((resolve) => t.true(f.appendFramesAsync(buf, offsets, payloads.length, () => (calls++, resolve()))));
+  t.true(f.busy);
+  t.throws(() => f.root(), { message: /being hashed/ });
+  t.throws(() => f.append(payloadOf(1, 3)), { message: /being hashed/ });
+  t.throws(() => f.appendFramesAsync(buf, offsets, payloads.length, () => undefined), { message: /being hashed/ });
+  await done;
+  t.is(calls, 1);
+  t.false(f.busy);
+  t.is(hex(buf), hex(sync.buf), 'the same frames');
+  t.is(f.size, reference.size);
+  t.is(hex(f.root()), hex(reference.root()));
+  // Bad arguments throw at once, and nothing is queued.
+  t.throws(() => native.frameChunkAsync(buf, offsets, payloads.length + 1, new Uint8Array(2048), 0, () => t.fail('queued')), { instanceOf: TypeError });
+  t.throws(() => native.frameChunkAsync(buf, offsets, 1, new Uint8Array(2048), 0, 'no' as never), { instanceOf: TypeError });
+  // Without the native hasher it answers false and does nothing.
+  const plain = new MerkleFrontier({ native: false });
+  t.false(plain.appendFramesAsync(buf, offsets, 1, () => t.fail('called')));
+  t.false(plain.busy);
+});
+
 test('sigDigests gives sign1Digest of every payload, at every length of the payload head', (t) => {
   if (!native) return t.pass('native hasher not built');
   const key = PrivateKey.fromBytes(Uint8Array.from({ length: 32 }, (_, i) => i + 3));

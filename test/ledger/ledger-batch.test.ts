@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ledger, type RecordInput, type SigningMode } from '../../ledger/log/ledger.ts';
+import { ASYNC_HASH_ENTRIES, Ledger, type RecordInput, type SigningMode } from '../../ledger/log/ledger.ts';
 import { verifyLedger } from '../../ledger/log/verify.ts';
 import { SegmentLog } from '../../ledger/log/segment-log.ts';
 import { EntryKind } from '../../ledger/log/frame.ts';
@@ -14,6 +14,8 @@ import type { CborValue } from '../../ledger/cbor/value.ts';
 import type { CborWriter } from '../../ledger/cbor/cbor-writer.ts';
 import { decodeRecord } from '../../ledger/log/record.ts';
 import { BufferPool, chunkBuffers } from '../../ledger/log/buffer-pool.ts';
+import { MerkleFrontier } from '../../ledger/log/merkle.ts';
+import { loadNativeMerkle } from '../../ledger/log/native-merkle.ts';
 import { encodeTelemetryBody, telemetryBody, writeTelemetryBody } from '../../firmware-ts/telemetry/telemetry-body.ts';
 import { snapshotAt } from '../../bench/suites/telemetry-fixture.ts';
 
@@ -169,6 +171,59 @@ test('chunk buffers go back to the pool once written and are reused: a long run 
   }
   t.is(i, 4000);
 });
+
+for (const mode of ['checkpoint', 'per-record'] as SigningMode[]) {
+  test(`${mode}: large chunks hashed off the event loop give the files that records hashed one by one give, with checkpoints, roots and flushes in their places`, async (t) => {
+    const snaps = Array.from({ length: 64 }, (_, i) => snapshotAt(i));
+    const at = (i: number) => snaps[i % 64]!;
+    const BATCH = ASYNC_HASH_ENTRIES * 3 + 5;
+    const BATCHES = mode === 'checkpoint' ? 12 : 3;
+    const write = async (overlapped: boolean) => {
+      const dir = await tempDir(t);
+      const ledger = await Ledger.open({ dir, signer: key, mode, clock: new ManualClock(), checkpointEvery: 250, simulated: true });
+      Object.defineProperty(ledger, 'bootId', { value: BOOT });
+      const roots: string[] = [];
+      if (overlapped) {
+        // Batches, checkpoints, a root and a flush asked for while earlier chunks are still being hashed.
+        const pending: Promise<unknown>[] = [];
+        for (let b = 0; b < BATCHES; b++) {
+          pending.push(ledger.appendWritten('telemetry', Array.from({ length: BATCH }, (_, i) => at(b * BATCH + i)), writeTelemetryBody));
+          if (b === 2) pending.push(ledger.checkpoint());
+          if (b === 4) pending.push(ledger.root().then((r) => roots.push(Buffer.from(r).toString('hex'))));
+          if (b === 5) pending.push(ledger.flush());
+        }
+        t.is(ledger.size, BATCH * BATCHES, 'size counts sealed records at once');
+        await Promise.all(pending);
+      } else {
+        for (let b = 0; b < BATCHES; b++) {
+          for (let i = 0; i < BATCH; i++) await ledger.appendWritten('telemetry', [at(b * BATCH + i)], writeTelemetryBody);
+          if (b === 2) await ledger.checkpoint();
+          if (b === 4) roots.push(Buffer.from(await ledger.root()).toString('hex'));
+        }
+      }
+      await ledger.close();
+      const report = await verifyLedger(dir, { keys: ring.lookup });
+      t.true(report.ok, report.failure?.reason);
+      t.is(report.records, BATCH * BATCHES);
+      return { dir, report, roots };
+    };
+    const one = await write(false);
+    // Count the chunks that went to the thread pool (where the native hasher is built).
+    const original = MerkleFrontier.prototype.appendFramesAsync;
+    let offLoop = 0;
+    MerkleFrontier.prototype.appendFramesAsync = function (this: MerkleFrontier, ...args: Parameters<typeof original>) {
+      const queued = original.apply(this, args);
+      if (queued) offLoop++;
+      return queued;
+    };
+    const many = await write(true).finally(() => (MerkleFrontier.prototype.appendFramesAsync = original));
+    t.is(offLoop > 0, loadNativeMerkle() !== undefined, `${offLoop} chunks hashed off the event loop`);
+    t.is(many.report.root, one.report.root);
+    t.deepEqual(many.roots, one.roots, 'root() waits for the chunks before it');
+    t.is(many.report.checkpoints, one.report.checkpoints);
+    if (mode === 'checkpoint') t.deepEqual(await segmentBytes(many.dir), await segmentBytes(one.dir));
+  });
+}
 
 test('BufferPool keeps a few whole buffers of each power-of-two size and nothing else', (t) => {
   const pool = new BufferPool();

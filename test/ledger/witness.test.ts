@@ -102,10 +102,10 @@ test('the board keeps countersignatures in its log without changing the tree, an
   const { dir, checkpoints, clock } = await deviceLog(t);
   const cs = countersignCheckpoint({ checkpoint: checkpoints[1]!, witnessKey, endorsement, time: T0 + 60_000 });
   const ledger = await Ledger.open({ dir, signer: deviceKey, clock });
-  const root = ledger.root;
+  const root = await ledger.root();
   const { index } = await ledger.appendWitness(cs);
   t.is(index, 12);
-  t.deepEqual(ledger.root, root);
+  t.deepEqual(await ledger.root(), root);
   await t.throwsAsync(ledger.appendWitness(checkpoints[0]!), { message: /typ is 'application\/vnd.voltrail.checkpoint\+cose'/ });
   await t.throwsAsync(ledger.appendWitness(new Uint8Array([1, 2, 3])), { message: /typ is missing/ });
   await ledger.close();

@@ -10,6 +10,7 @@
 
 /* frame.c */
 napi_value vt_js_frame_chunk(napi_env env, napi_callback_info info);
+napi_value vt_js_frame_chunk_async(napi_env env, napi_callback_info info);
 napi_value vt_js_sig_digests(napi_env env, napi_callback_info info);
 napi_value vt_js_check_records(napi_env env, napi_callback_info info);
 

@@ -16,7 +16,7 @@
  *     leaves are data[spans[2i] .. spans[2i+1]) for i < count
  *   appendLeaves(frontier, size, leaves: Uint8Array[], leafHashesOut?) -> new size
  *   scanRun(data, pos, frontier, size, out) -> entries consumed (the verifier's scanner, scan.c)
- *   frameChunk(...), sigDigests(...), checkRecords(...): frame.c (chunks of frames for the group commit)
+ *   frameChunk(...), frameChunkAsync(...), sigDigests(...), checkRecords(...): frame.c (chunks of frames for the group commit)
  * frontier: Uint8Array of 64*32 bytes; slot k holds the root of a perfect subtree of 2^k leaves
  * when bit k of size is set (the layout of MerkleFrontier in merkle.ts). size < 2^53.
  */
@@ -176,6 +176,7 @@ NAPI_MODULE_INIT() {
       {"scanRun", NULL, vt_js_scan_run, NULL, NULL, NULL, napi_enumerable, NULL},
       {"crc32", NULL, NULL, NULL, NULL, crc_impl, napi_enumerable, NULL},
       {"frameChunk", NULL, vt_js_frame_chunk, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"frameChunkAsync", NULL, vt_js_frame_chunk_async, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sigDigests", NULL, vt_js_sig_digests, NULL, NULL, NULL, napi_enumerable, NULL},
       {"checkRecords", NULL, vt_js_check_records, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -52,6 +52,15 @@ test('putScaledInts rounds half away from zero and writes as encodeCanonical doe
       },
     ),
   );
+  // The edges of the in-place paths: int32 values (no rounding), halves, head sizes, and values
+  // whose low 32 bits alone would look like a small integer.
+  const edges = [0, -0, 1, 23, 23.5, 24, 255, 255.5, 256, 65534.5, 65535, 65535.4, 65535.5, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 3650, 2 ** 32 + 3650.4, -1, -0.4, -23.5, -(2 ** 31), 0.49999999999999994, Number.MAX_SAFE_INTEGER];
+  for (const scale of [1, 10]) {
+    const values = edges.filter((v) => Number.isSafeInteger(round(v * scale)));
+    const b = w.reset().reserve(9 + 9 * values.length);
+    w.advanceTo(putScaledInts(b, 0, values, scale));
+    t.deepEqual(Buffer.from(w.take()), Buffer.from(encodeCanonical(values.map((v) => round(v * scale)))), `edges at scale ${scale}`);
+  }
   // Values that are no safe integer once rounded have no integer encoding.
   t.throws(() => putScaledInts(new Uint8Array(64), 0, [Number.NaN], 1), { instanceOf: RangeError });
   t.throws(() => putScaledInts(new Uint8Array(64), 0, [2 ** 60], 1), { instanceOf: RangeError });
