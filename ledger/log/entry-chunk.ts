@@ -91,8 +91,12 @@ export class EntryChunk {
   }
 
   #begin(kind: number): number {
+    // The frame's length and CRC (its first 8 bytes) are written when the chunk is framed
+    // (appendFrames): only the kind byte now, with no fill call per entry.
     const start = this.#w.length;
-    this.#w.zeros(FRAME_HEADER_BYTES).patch(start + 8, kind);
+    const b = this.#w.reserve(FRAME_HEADER_BYTES);
+    b[start + 8] = kind;
+    this.#w.advanceTo(start + FRAME_HEADER_BYTES);
     return start;
   }
 
