@@ -76,10 +76,12 @@ export const roundHalfAwayFromZero = (x: number): number => Math.sign(x) * Math.
  */
 export function putScaledInts(b: Uint8Array, p: number, values: ArrayLike<number>, scale: number, count = values.length): number {
   p = putHead(b, p, 4, count);
-  for (let i = 0; i < count; i++) {
-    // Values that are 1..65535 already (cell voltages in mV: no rounding), or positive values
-    // that round to it (Math.round takes halves up: away from zero, for positive values), in
-    // place; zero (which may be -0), negatives and the rest through putInt.
+  let i = 0;
+  // The common values in a loop without calls (so the buffer's bounds stay hoisted): values
+  // that are 1..65535 already (cell voltages in mV: no rounding), or positive values that
+  // round to it (Math.round takes halves up: away from zero, for positive values). At the
+  // first other value (zero, which may be -0; negatives; the rest) the second loop goes on.
+  for (; i < count; i++) {
     const x = values[i]! * scale;
     let u = x | 0;
     if (u !== x) u = x > 0 && x < 0xffff ? Math.round(x) | 0 : 0;
@@ -93,8 +95,9 @@ export function putScaledInts(b: Uint8Array, p: number, values: ArrayLike<number
       b[p + 1] = u;
       p += 2;
     } else if (u > 0 && u < 24) b[p++] = u;
-    else p = putInt(b, p, roundHalfAwayFromZero(x));
+    else break;
   }
+  for (; i < count; i++) p = putInt(b, p, roundHalfAwayFromZero(values[i]! * scale));
   return p;
 }
 
