@@ -14,6 +14,7 @@ import type { Clock } from '../../hal/clock.ts';
 import { TYP } from '../typ.ts';
 import type { CborValue } from '../cbor/value.ts';
 import { MerkleFrontier } from './merkle.ts';
+import { loadNativeMerkle } from './native-merkle.ts';
 import { EntryKind, isLeafKind } from './frame.ts';
 import { SegmentLog, type AppendSettle, type RecoveryReport } from './segment-log.ts';
 import type { LogStorage } from './storage.ts';
@@ -40,6 +41,8 @@ export interface LedgerOptions {
   clock: Clock;
   storage?: LogStorage;
   segmentBytes?: number;
+  /** Opens the files read-only: size, root and checkpoints can be read, appends are refused (by the log). */
+  readOnly?: boolean;
 }
 
 export interface AppendResult {
@@ -207,9 +210,28 @@ export class Ledger {
       frontier.appendMany(leaves);
       leaves = [];
     };
+    // Runs of leaves (the bulk of any ledger) are framed-checked and hashed by the native
+    // hasher in one call each where it is built; anything else comes to `replay`.
+    const native = loadNativeMerkle();
+    const out = new Float64Array(2);
+    const run = { entries: 0, next: 0 };
+    const replayRun = native
+      ? (bytes: Uint8Array, pos: number) => {
+          hashLeaves(); // the leaves before the run go first
+          frontier.appendInPlace((slots, size) => {
+            run.entries = native.hashRun(bytes, pos, slots, size, out);
+            return size + run.entries;
+          });
+          run.next = out[0]!;
+          unsigned += out[1]!;
+          return run;
+        }
+      : undefined;
     const log = await SegmentLog.open(opts.dir, {
       storage: opts.storage,
       segmentBytes: opts.segmentBytes,
+      readOnly: opts.readOnly,
+      replayRun,
       replay: (e) => {
         if (isLeafKind(e.kind)) {
           leaves.push(e.payload);

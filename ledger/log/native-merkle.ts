@@ -27,6 +27,13 @@ export interface NativeMerkle {
    */
   scanRun(data: Uint8Array, pos: number, frontier: Uint8Array, size: number, out: Float64Array): number;
   /**
+   * Ledger.open's replay (native/scan.c): from `pos`, consumes each Merkle leaf frame (kind 1
+   * or 2) whose length and CRC-32 check out, hashing its payload into the frontier; stops at
+   * any other entry. Returns the entries consumed; out[0] the position after them, out[1] how
+   * many were unsigned leaves (kind 2).
+   */
+  hashRun(data: Uint8Array, pos: number, frontier: Uint8Array, size: number, out: Float64Array): number;
+  /**
    * Frames buf[offsets[i] .. offsets[i+1]) for i < count (length and CRC-32 written around the
    * kind byte already at +8, ledger/log/frame.ts) and appends the payloads of leaf kinds to the
    * frontier; returns the new size (native/frame.c).
@@ -63,7 +70,7 @@ function load(): { addon?: NativeMerkle; reason?: string } {
     try {
       const addon = createRequire(import.meta.url)(NATIVE_MERKLE_PATH) as NativeMerkle;
       // A build from older sources lacks some of these: rebuild rather than half-use it.
-      const current = ['frameChunk', 'frameChunkAsync', 'checkRecords', 'scanRun'].every((f) => typeof (addon as unknown as Record<string, unknown>)[f] === 'function');
+      const current = ['frameChunk', 'frameChunkAsync', 'checkRecords', 'scanRun', 'hashRun'].every((f) => typeof (addon as unknown as Record<string, unknown>)[f] === 'function');
       cached = current ? { addon } : { reason: 'built from older sources (run `npm run build:native`)' };
     } catch (err) {
       cached = { reason: `does not load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };

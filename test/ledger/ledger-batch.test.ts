@@ -225,6 +225,51 @@ for (const mode of ['checkpoint', 'per-record'] as SigningMode[]) {
   });
 }
 
+test('Ledger.open rebuilds the tree and the checkpoint cadence of a ledger of several segments: after a restart it writes the bytes it would have written without one; read-only opens refuse appends', async (t) => {
+  const snaps = Array.from({ length: 64 }, (_, i) => snapshotAt(i));
+  const opts = { signer: key, mode: 'checkpoint' as const, clock: new ManualClock(), checkpointEvery: 300, segmentBytes: 64 * 1024, simulated: true };
+  const openAt = async (dir: string) => {
+    const l = await Ledger.open({ dir, ...opts });
+    Object.defineProperty(l, 'bootId', { value: BOOT });
+    return l;
+  };
+  const stale: Ledger[] = [];
+  const write = async (restart: boolean) => {
+    const dir = await tempDir(t);
+    let ledger = await openAt(dir);
+    // Unsigned leaves, signed events and checkpoints (after every 300 unsigned leaves).
+    for (let b = 0; b < 6; b++) {
+      await ledger.appendWritten('telemetry', Array.from({ length: 170 }, (_, i) => snaps[(b * 170 + i) % 64]!), writeTelemetryBody);
+      await ledger.append('fault-raised', new Map([[1, b]]), { signed: true });
+    }
+    if (restart) {
+      // As after a power cut: open again from what is durable (the old ledger is left as it is).
+      await ledger.flush();
+      const root = Buffer.from(await ledger.root()).toString('hex');
+      stale.push(ledger);
+      ledger = await openAt(dir);
+      t.is(ledger.size, 6 * 171);
+      t.is(Buffer.from(await ledger.root()).toString('hex'), root, 'the same tree');
+    }
+    // 120 unsigned leaves are uncovered: the next checkpoint falls 180 records on, restart or not.
+    await ledger.appendWritten('telemetry', Array.from({ length: 200 }, (_, i) => snaps[i % 64]!), writeTelemetryBody);
+    await ledger.close();
+    const report = await verifyLedger(dir, { keys: ring.lookup }, { nativeScan: false });
+    t.true(report.ok, report.failure?.reason);
+    return dir;
+  };
+  const once = await write(false);
+  const restarted = await write(true);
+  t.true((await readdir(once)).filter((n) => n.endsWith('.vtl')).length > 3, 'several segments');
+  t.deepEqual(await segmentBytes(restarted), await segmentBytes(once));
+  const readOnly = await Ledger.open({ dir: once, ...opts, readOnly: true });
+  t.is(readOnly.size, 6 * 171 + 200);
+  await t.throwsAsync(readOnly.append('telemetry', 1), { message: /read-only/ });
+  // Their files are compared: now the handles may go (the stale one writes its closing checkpoint over the copy's tail).
+  await readOnly.close().catch(() => undefined);
+  for (const l of stale) await l.close().catch(() => undefined);
+});
+
 test('BufferPool keeps a few whole buffers of each power-of-two size and nothing else', (t) => {
   const pool = new BufferPool();
   const a = pool.take(100);

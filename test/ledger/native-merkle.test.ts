@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MerkleFrontier, hashLeaf } from '../../ledger/log/merkle.ts';
 import { loadNativeMerkle, nativeMerkleStatus } from '../../ledger/log/native-merkle.ts';
+import { EntryKind, FRAME_HEADER_BYTES, encodeFrame } from '../../ledger/log/frame.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -92,6 +93,34 @@ test('the raw addon refuses wrong argument types instead of reading out of bound
   t.throws(() => addon.appendLeaves(front, 0, [new Uint8Array(3)], new Uint8Array(31)), { instanceOf: TypeError });
   t.throws(() => addon.appendSpans(front, 0, new Uint8Array(4), new Uint32Array([0, 4]), 2), { instanceOf: TypeError });
   t.is(addon.appendLeaves(front, 0, [new Uint8Array(3)]), 1);
+});
+
+test('hashRun (Ledger.open\'s replay) hashes whole leaf frames of both kinds and stops at any other entry, a bad checksum or a cut frame', (t) => {
+  const addon = loadNativeMerkle();
+  if (!addon) return t.pass('native hasher not built here');
+  const payloads = leaves.slice(0, 40);
+  // Kinds: unsigned leaves (2) and signed records (1), then a checkpoint (3) after entry 29.
+  const kinds = payloads.map((_, i) => (i === 30 ? EntryKind.checkpoint : i % 3 === 0 ? EntryKind.signedRecord : EntryKind.leaf));
+  const data = Buffer.concat(payloads.map((p, i) => encodeFrame(kinds[i]!, p)));
+  const reference = new MerkleFrontier({ native: false });
+  for (let i = 0; i < 30; i++) reference.append(payloads[i]!);
+  const front = new Uint8Array(2048);
+  const out = new Float64Array(2);
+  t.is(addon.hashRun(data, 0, front, 0, out), 30, 'up to the checkpoint');
+  const f = new MerkleFrontier({ native: false });
+  f.appendInPlace((slots) => (slots.set(front), 30));
+  t.is(hex(f.root()), hex(reference.root()));
+  t.is(out[0], payloads.slice(0, 30).reduce((a, p) => a + FRAME_HEADER_BYTES + p.length, 0), 'the position after the run');
+  t.is(out[1], kinds.slice(0, 30).filter((k) => k === EntryKind.leaf).length, 'unsigned leaves counted');
+  // A flipped payload bit (its CRC no longer matches) and a frame cut short stop the run there.
+  const damaged = Uint8Array.from(data);
+  const third = 2 * FRAME_HEADER_BYTES + payloads[0]!.length + payloads[1]!.length;
+  damaged[third + FRAME_HEADER_BYTES] = damaged[third + FRAME_HEADER_BYTES]! ^ 1;
+  t.is(addon.hashRun(damaged, 0, new Uint8Array(2048), 0, out), 2);
+  t.is(out[0], third);
+  t.is(addon.hashRun(data.subarray(0, third + 5), 0, new Uint8Array(2048), 0, out), 2);
+  t.throws(() => addon.hashRun(data, 0, front, 0, new Float64Array(1)), { instanceOf: TypeError });
+  t.throws(() => addon.hashRun(data, data.length + 1, front, 0, out), { instanceOf: TypeError });
 });
 
 test('the portable C SHA-256 (forced by VOLTRAIL_MERKLE_SHA256=portable) gives the same root', (t) => {

@@ -16,6 +16,7 @@
  *     leaves are data[spans[2i] .. spans[2i+1]) for i < count
  *   appendLeaves(frontier, size, leaves: Uint8Array[], leafHashesOut?) -> new size
  *   scanRun(data, pos, frontier, size, out) -> entries consumed (the verifier's scanner, scan.c)
+ *   hashRun(data, pos, frontier, size, out) -> entries consumed (Ledger.open's replay, scan.c)
  *   frameChunk(...), frameChunkAsync(...), sigDigests(...), checkRecords(...): frame.c (chunks of frames for the group commit)
  * frontier: Uint8Array of 64*32 bytes; slot k holds the root of a perfect subtree of 2^k leaves
  * when bit k of size is set (the layout of MerkleFrontier in merkle.ts). size < 2^53.
@@ -174,6 +175,7 @@ NAPI_MODULE_INIT() {
       {"appendSpans", NULL, js_append_spans, NULL, NULL, NULL, napi_enumerable, NULL},
       {"appendLeaves", NULL, js_append_leaves, NULL, NULL, NULL, napi_enumerable, NULL},
       {"scanRun", NULL, vt_js_scan_run, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"hashRun", NULL, vt_js_hash_run, NULL, NULL, NULL, napi_enumerable, NULL},
       {"crc32", NULL, NULL, NULL, NULL, crc_impl, napi_enumerable, NULL},
       {"frameChunk", NULL, vt_js_frame_chunk, NULL, NULL, NULL, napi_enumerable, NULL},
       {"frameChunkAsync", NULL, vt_js_frame_chunk_async, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -29,6 +29,7 @@
 #define FRONTIER_BYTES (64 * 32)
 #define FRAME_HEADER_BYTES 9
 #define MAX_PAYLOAD_BYTES (1024 * 1024)
+#define KIND_SIGNED_RECORD 1
 #define KIND_LEAF 2
 
 /* Why a run ended (out[4]); for tests and profiles, JavaScript decides on the entry itself. */
@@ -316,6 +317,52 @@ napi_value vt_js_scan_run(napi_env env, napi_callback_info info) {
   out[2] = last;
   out[3] = simulated;
   out[4] = why;
+  napi_value result;
+  napi_create_uint32(env, consumed, &result);
+  return result;
+}
+
+/*
+ * hashRun(data, pos, frontier, size, out) -> entries consumed: Ledger.open's replay, which only
+ * rebuilds the frontier. From `pos`, consumes each frame of a Merkle leaf (kind 1 or 2) whose
+ * length and CRC-32 check out, hashing its payload into the frontier; stops at anything else
+ * (another kind, a damaged or cut frame), which the JavaScript replay then takes as it always
+ * has. No record check: opening never checked records (verification does). out[0] = the
+ * position after the run, out[1] = how many of its entries were unsigned leaves (kind 2).
+ */
+napi_value vt_js_hash_run(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return arg_error(env);
+  unsigned char *data, *frontier;
+  double *out;
+  size_t dl, fl, ol;
+  double pos_d, size_d;
+  if (!vt_typed(env, argv[0], napi_uint8_array, (void **)&data, &dl) ||
+      napi_get_value_double(env, argv[1], &pos_d) != napi_ok || !(pos_d >= 0 && pos_d <= (double)dl) ||
+      !vt_typed(env, argv[2], napi_uint8_array, (void **)&frontier, &fl) || fl < FRONTIER_BYTES ||
+      napi_get_value_double(env, argv[3], &size_d) != napi_ok || !(size_d >= 0 && size_d < 9007199254740992.0) ||
+      !vt_typed(env, argv[4], napi_float64_array, (void **)&out, &ol) || ol < 2)
+    return arg_error(env);
+  size_t pos = (size_t)pos_d;
+  uint64_t size = (uint64_t)size_d;
+  uint32_t consumed = 0, unsigned_leaves = 0;
+  unsigned char h[32];
+  while (pos < dl) {
+    if (dl - pos < FRAME_HEADER_BYTES) break;
+    uint32_t len = be32(data + pos);
+    if (len > MAX_PAYLOAD_BYTES || len > dl - pos - FRAME_HEADER_BYTES) break;
+    unsigned char kind = data[pos + 8];
+    if (kind != KIND_LEAF && kind != KIND_SIGNED_RECORD) break;
+    if (vt_crc32(0, data + pos + 8, (size_t)len + 1) != be32(data + pos + 4)) break;
+    leaf_hash(data + pos + FRAME_HEADER_BYTES, len, h);
+    size = frontier_append(frontier, size, h);
+    unsigned_leaves += kind == KIND_LEAF;
+    consumed++;
+    pos += FRAME_HEADER_BYTES + (size_t)len;
+  }
+  out[0] = (double)pos;
+  out[1] = unsigned_leaves;
   napi_value result;
   napi_create_uint32(env, consumed, &result);
   return result;

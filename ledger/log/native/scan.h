@@ -8,6 +8,8 @@
 
 /* scanRun(data, pos, frontier, size, out) -> entries consumed; see scan.c. */
 napi_value vt_js_scan_run(napi_env env, napi_callback_info info);
+/* hashRun(data, pos, frontier, size, out) -> entries consumed: Ledger.open's replay; see scan.c. */
+napi_value vt_js_hash_run(napi_env env, napi_callback_info info);
 
 /* The envelope fields of a record that vt_scan_record vouched for. */
 typedef struct {
