@@ -267,56 +267,65 @@ static inline uint32_t be32(const unsigned char *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static napi_value arg_error(napi_env env) {
-  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE",
-                        "scanRun(data: Uint8Array, pos: number within data, frontier: Uint8Array of 2048 bytes, size: count below 2^53, out: Float64Array of 5)");
-  return NULL;
+/* The arguments scanRun and hashRun share: (data, pos, frontier, size, out). */
+typedef struct {
+  unsigned char *data, *frontier;
+  double *out;
+  size_t dl, pos;
+  uint64_t size;
+} run_args;
+
+/* Reads and checks them (`outs`: how many doubles `out` must hold); 0 after throwing a TypeError with `signature`. */
+static int read_run_args(napi_env env, napi_callback_info info, size_t outs, const char *signature, run_args *a) {
+  size_t argc = 5;
+  napi_value argv[5];
+  size_t fl, ol;
+  double pos_d, size_d;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5 ||
+      !vt_typed(env, argv[0], napi_uint8_array, (void **)&a->data, &a->dl) ||
+      napi_get_value_double(env, argv[1], &pos_d) != napi_ok || !(pos_d >= 0 && pos_d <= (double)a->dl) ||
+      !vt_typed(env, argv[2], napi_uint8_array, (void **)&a->frontier, &fl) || fl < FRONTIER_BYTES ||
+      napi_get_value_double(env, argv[3], &size_d) != napi_ok || !(size_d >= 0 && size_d < 9007199254740992.0) ||
+      !vt_typed(env, argv[4], napi_float64_array, (void **)&a->out, &ol) || ol < outs) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", signature);
+    return 0;
+  }
+  a->pos = (size_t)pos_d;
+  a->size = (uint64_t)size_d;
+  return 1;
 }
 
 napi_value vt_js_scan_run(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return arg_error(env);
-  unsigned char *data, *frontier;
-  double *out;
-  size_t dl, fl, ol;
-  double pos_d, size_d;
-  if (!vt_typed(env, argv[0], napi_uint8_array, (void **)&data, &dl) ||
-      napi_get_value_double(env, argv[1], &pos_d) != napi_ok || !(pos_d >= 0 && pos_d <= (double)dl) ||
-      !vt_typed(env, argv[2], napi_uint8_array, (void **)&frontier, &fl) || fl < FRONTIER_BYTES ||
-      napi_get_value_double(env, argv[3], &size_d) != napi_ok || !(size_d >= 0 && size_d < 9007199254740992.0) ||
-      !vt_typed(env, argv[4], napi_float64_array, (void **)&out, &ol) || ol < 5)
-    return arg_error(env);
-  size_t pos = (size_t)pos_d;
-  uint64_t size = (uint64_t)size_d;
+  run_args a;
+  if (!read_run_args(env, info, 5, "scanRun(data: Uint8Array, pos: number within data, frontier: Uint8Array of 2048 bytes, size: count below 2^53, out: Float64Array of 5)", &a)) return NULL;
   uint32_t consumed = 0, simulated = 0;
   double first = -1, last = -1;
   int why = SCAN_END;
   unsigned char h[32];
   vt_envelope rec;
-  while (pos < dl) {
-    if (dl - pos < FRAME_HEADER_BYTES) { why = SCAN_FRAME; break; }
-    uint32_t len = be32(data + pos);
-    if (len > MAX_PAYLOAD_BYTES || len > dl - pos - FRAME_HEADER_BYTES) { why = SCAN_FRAME; break; }
+  while (a.pos < a.dl) {
+    if (a.dl - a.pos < FRAME_HEADER_BYTES) { why = SCAN_FRAME; break; }
+    uint32_t len = be32(a.data + a.pos);
+    if (len > MAX_PAYLOAD_BYTES || len > a.dl - a.pos - FRAME_HEADER_BYTES) { why = SCAN_FRAME; break; }
     /* The kind first: a checkpoint or a signed record goes back unchecked, JS checks its frame. */
-    if (data[pos + 8] != KIND_LEAF) { why = SCAN_KIND; break; }
-    if (vt_crc32(0, data + pos + 8, (size_t)len + 1) != be32(data + pos + 4)) { why = SCAN_FRAME; break; }
-    const unsigned char *payload = data + pos + FRAME_HEADER_BYTES;
+    if (a.data[a.pos + 8] != KIND_LEAF) { why = SCAN_KIND; break; }
+    if (vt_crc32(0, a.data + a.pos + 8, (size_t)len + 1) != be32(a.data + a.pos + 4)) { why = SCAN_FRAME; break; }
+    const unsigned char *payload = a.data + a.pos + FRAME_HEADER_BYTES;
     if (!vt_scan_record(payload, len, &rec)) { why = SCAN_RECORD; break; }
-    if (rec.seq != size) { why = SCAN_SEQUENCE; break; }
+    if (rec.seq != a.size) { why = SCAN_SEQUENCE; break; }
     leaf_hash(payload, len, h);
-    size = frontier_append(frontier, size, h);
+    a.size = frontier_append(a.frontier, a.size, h);
     if (consumed == 0) first = (double)rec.time;
     last = (double)rec.time;
     simulated += rec.simulated;
     consumed++;
-    pos += FRAME_HEADER_BYTES + (size_t)len;
+    a.pos += FRAME_HEADER_BYTES + (size_t)len;
   }
-  out[0] = (double)pos;
-  out[1] = first;
-  out[2] = last;
-  out[3] = simulated;
-  out[4] = why;
+  a.out[0] = (double)a.pos;
+  a.out[1] = first;
+  a.out[2] = last;
+  a.out[3] = simulated;
+  a.out[4] = why;
   napi_value result;
   napi_create_uint32(env, consumed, &result);
   return result;
@@ -331,38 +340,25 @@ napi_value vt_js_scan_run(napi_env env, napi_callback_info info) {
  * position after the run, out[1] = how many of its entries were unsigned leaves (kind 2).
  */
 napi_value vt_js_hash_run(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return arg_error(env);
-  unsigned char *data, *frontier;
-  double *out;
-  size_t dl, fl, ol;
-  double pos_d, size_d;
-  if (!vt_typed(env, argv[0], napi_uint8_array, (void **)&data, &dl) ||
-      napi_get_value_double(env, argv[1], &pos_d) != napi_ok || !(pos_d >= 0 && pos_d <= (double)dl) ||
-      !vt_typed(env, argv[2], napi_uint8_array, (void **)&frontier, &fl) || fl < FRONTIER_BYTES ||
-      napi_get_value_double(env, argv[3], &size_d) != napi_ok || !(size_d >= 0 && size_d < 9007199254740992.0) ||
-      !vt_typed(env, argv[4], napi_float64_array, (void **)&out, &ol) || ol < 2)
-    return arg_error(env);
-  size_t pos = (size_t)pos_d;
-  uint64_t size = (uint64_t)size_d;
+  run_args a;
+  if (!read_run_args(env, info, 2, "hashRun(data: Uint8Array, pos: number within data, frontier: Uint8Array of 2048 bytes, size: count below 2^53, out: Float64Array of 2)", &a)) return NULL;
   uint32_t consumed = 0, unsigned_leaves = 0;
   unsigned char h[32];
-  while (pos < dl) {
-    if (dl - pos < FRAME_HEADER_BYTES) break;
-    uint32_t len = be32(data + pos);
-    if (len > MAX_PAYLOAD_BYTES || len > dl - pos - FRAME_HEADER_BYTES) break;
-    unsigned char kind = data[pos + 8];
+  while (a.pos < a.dl) {
+    if (a.dl - a.pos < FRAME_HEADER_BYTES) break;
+    uint32_t len = be32(a.data + a.pos);
+    if (len > MAX_PAYLOAD_BYTES || len > a.dl - a.pos - FRAME_HEADER_BYTES) break;
+    unsigned char kind = a.data[a.pos + 8];
     if (kind != KIND_LEAF && kind != KIND_SIGNED_RECORD) break;
-    if (vt_crc32(0, data + pos + 8, (size_t)len + 1) != be32(data + pos + 4)) break;
-    leaf_hash(data + pos + FRAME_HEADER_BYTES, len, h);
-    size = frontier_append(frontier, size, h);
+    if (vt_crc32(0, a.data + a.pos + 8, (size_t)len + 1) != be32(a.data + a.pos + 4)) break;
+    leaf_hash(a.data + a.pos + FRAME_HEADER_BYTES, len, h);
+    a.size = frontier_append(a.frontier, a.size, h);
     unsigned_leaves += kind == KIND_LEAF;
     consumed++;
-    pos += FRAME_HEADER_BYTES + (size_t)len;
+    a.pos += FRAME_HEADER_BYTES + (size_t)len;
   }
-  out[0] = (double)pos;
-  out[1] = unsigned_leaves;
+  a.out[0] = (double)a.pos;
+  a.out[1] = unsigned_leaves;
   napi_value result;
   napi_create_uint32(env, consumed, &result);
   return result;
