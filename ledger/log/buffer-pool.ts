@@ -13,7 +13,7 @@ const MAX_BYTES = 2 * 1024 * 1024;
 const KEEP = 4;
 
 export class BufferPool {
-  /** Free buffers by size class (log2 of their size). */
+  /** Free buffers by size (a power of two). */
   readonly #free = new Map<number, Uint8Array[]>();
 
   /** A buffer of at least `bytes` (its contents are whatever was last written in it). */

@@ -4,8 +4,9 @@
 // then framed, hashed (RFC 9162 leaf) and written to the segment file from that same place.
 // Signed records (per-record mode, ledger/cddl/cose.cddl) are laid out as the COSE_Sign1 that
 // sign1 makes, with room for the signature; `seal` signs them all at once (Sig_structure
-// digests natively, one batch call into the signer), then frames and hashes the chunk in one
-// native call (MerkleFrontier.appendFrames).
+// digests natively, one batch call into the signer); then `appendFrames` frames the chunk and
+// hashes its leaves in one native call (the ledger's queue does it on libuv's thread pool for
+// large chunks, MerkleFrontier.appendFramesAsync).
 import { CborWriter } from '../cbor/cbor-writer.ts';
 import type { CborValue } from '../cbor/value.ts';
 import { sign1Digest, sign1Parts, type CoseSigner } from '../cose/sign1.ts';
@@ -211,22 +212,12 @@ export class EntryChunk {
   }
 
   /**
-   * Signs the signed entries, frames every entry and appends the leaves to `frontier`, in
-   * order; returns the chunk's bytes, ready for SegmentLog.enqueueFrames. The chunk is done.
+   * Signs the signed entries and returns the chunk's bytes, whose frames (at `offsets`) still
+   * need their length and CRC, and whose leaves still go into the frontier: appendFrames, or
+   * MerkleFrontier.appendFramesAsync off the event loop; then they are ready for
+   * SegmentLog.enqueueFrames. The chunk is done.
    */
-  seal(frontier: MerkleFrontier, signer: CoseSigner): Uint8Array {
-    const buf = this.sign(signer);
-    appendFrames(frontier, buf, this.#offsets, this.#count);
-    return buf;
-  }
-
-  /**
-   * seal's first half: signs the signed entries and returns the chunk's bytes, whose frames
-   * (at `offsets`) still need their length and CRC, and whose leaves still go into the
-   * frontier: appendFrames, or MerkleFrontier.appendFramesAsync off the event loop. The chunk
-   * is done.
-   */
-  sign(signer: CoseSigner): Uint8Array {
+  seal(signer: CoseSigner): Uint8Array {
     if (this.#sealed) throw new Error('EntryChunk: sealed twice');
     if (this.#checkEntries.length > 0) throw new Error('EntryChunk: checkBodies must run before seal');
     this.#sealed = true;
@@ -236,7 +227,7 @@ export class EntryChunk {
     return buf;
   }
 
-  /** Where each entry starts (count + 1 offsets, the last one the end): the frames of `sign`'s bytes. */
+  /** Where each entry starts (count + 1 offsets, the last one the end): the frames of `seal`'s bytes. */
   get offsets(): Uint32Array {
     return this.#offsets;
   }

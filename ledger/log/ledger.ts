@@ -448,7 +448,7 @@ export class Ledger {
       },
     };
     try {
-      const bytes = chunk.sign(this.#signer);
+      const bytes = chunk.seal(this.#signer);
       this.#entryBytes = Math.ceil(bytes.length / chunk.count);
       // Every entry of a chunk is a leaf (unsigned records and signed ones alike).
       this.#leaves += chunk.count;
