@@ -22,7 +22,7 @@
 // Absent keys mean "not known". Values are rounded half away from zero.
 import type { CborValue } from '../../ledger/cbor/value.ts';
 import { encodeCanonical } from '../../ledger/cbor/canonical-encode.ts';
-import { CborWriter, putBits, putHead, putInt, putScaledInts, roundHalfAwayFromZero as round } from '../../ledger/cbor/cbor-writer.ts';
+import { CborWriter, putBits, putHead, putInt, putScaledInts, roundHalfAwayFromZero as round, viewOf } from '../../ledger/cbor/cbor-writer.ts';
 import { FAULT_NAMES, emptySnapshot, type BatterySnapshot, type SnapshotField } from '../../devices/snapshot.ts';
 
 
@@ -135,19 +135,54 @@ const writer = new CborWriter();
 /** Entries written so far into the body being written (its map head is written last). */
 let entries = 0;
 
+/** Key k (1..23) and the unsigned integer u (0..2^32 - 1): one or two big-endian stores. */
+function putKeyUint(b: Uint8Array, dv: DataView, p: number, k: number, u: number): number {
+  if (u < 24) {
+    dv.setUint16(p, (k << 8) | u);
+    return p + 2;
+  }
+  if (u < 0x100) {
+    dv.setUint16(p, (k << 8) | 24);
+    b[p + 2] = u;
+    return p + 3;
+  }
+  if (u < 0x1_0000) {
+    dv.setUint32(p, (k << 24) | 0x19_0000 | u);
+    return p + 4;
+  }
+  dv.setUint16(p, (k << 8) | 26);
+  dv.setUint32(p + 2, u);
+  return p + 6;
+}
+
+// Scalars that round to 1..2^32 - 1 (nearly every reading: positive, well within 32 bits) go
+// straight to putKeyUint; Math.round takes halves up, which for positive values is away from
+// zero. Anything else (zero and -0, negatives, larger values, NaN and infinities) takes the
+// general path.
+
 /** Key k (1..23) and the value v * scale rounded half away from zero, when v is a finite number; else nothing. */
-function putField(b: Uint8Array, p: number, k: number, v: number | null, scale: number): number {
+function putField(b: Uint8Array, dv: DataView, p: number, k: number, v: number | null, scale: number): number {
+  if (v === null) return p;
+  const x = v * scale;
+  if (x >= 0.5 && x < 4_294_967_295.5) {
+    entries++;
+    return putKeyUint(b, dv, p, k, Math.round(x));
+  }
   if (!isNumber(v)) return p;
   entries++;
   b[p] = k;
-  const x = v * scale;
   // Values that are int32 already need no rounding (and -0 stays -0).
   const i = x | 0;
   return putInt(b, p + 1, i === x && i !== 0 ? i : round(x));
 }
 
 /** Key k (1..23) and the value rounded, at least 0, when v is a finite number; else nothing. */
-function putCount(b: Uint8Array, p: number, k: number, v: number | null): number {
+function putCount(b: Uint8Array, dv: DataView, p: number, k: number, v: number | null): number {
+  if (v === null) return p;
+  if (v >= 0.5 && v < 4_294_967_295.5) {
+    entries++;
+    return putKeyUint(b, dv, p, k, Math.round(v));
+  }
   if (!isNumber(v)) return p;
   entries++;
   b[p] = k;
@@ -187,13 +222,14 @@ function writeIntegers(w: CborWriter, s: BatterySnapshot): void {
   const b = w.reserve(1 + 12 * 10 + 3 * 10 + 9 * (cells.length + temps.length) + ((bal.length + 7) >>> 3));
   // The map's size is known only at the end: its head (one byte: at most 14 entries) is
   // written last, in the place kept for it.
+  const dv = viewOf(b);
   const at = w.length;
   let p = at + 1;
   entries = 0;
-  p = putField(b, p, 1, s.packVoltageV, 1000);
-  p = putField(b, p, 2, s.currentA, 1000);
-  p = putField(b, p, 3, s.socPct, 10);
-  p = putField(b, p, 4, s.sohPct, 10);
+  p = putField(b, dv, p, 1, s.packVoltageV, 1000);
+  p = putField(b, dv, p, 2, s.currentA, 1000);
+  p = putField(b, dv, p, 3, s.socPct, 10);
+  p = putField(b, dv, p, 4, s.sohPct, 10);
   if (cells.length) {
     b[p] = 5;
     p = putScaledInts(b, p + 1, cells, 1);
@@ -204,9 +240,9 @@ function writeIntegers(w: CborWriter, s: BatterySnapshot): void {
     p = putScaledInts(b, p + 1, temps, 10);
     entries++;
   }
-  p = putField(b, p, 7, s.remainingCapacityAh, 1000);
-  p = putField(b, p, 8, s.fullCapacityAh, 1000);
-  p = putCount(b, p, 9, s.cycleCount);
+  p = putField(b, dv, p, 7, s.remainingCapacityAh, 1000);
+  p = putField(b, dv, p, 8, s.fullCapacityAh, 1000);
+  p = putCount(b, dv, p, 9, s.cycleCount);
   b[p] = 10;
   p = putHead(b, p + 1, 0, faultBits(s));
   entries++;
@@ -216,7 +252,7 @@ function writeIntegers(w: CborWriter, s: BatterySnapshot): void {
     p += 2;
     entries++;
   }
-  p = putCount(b, p, 12, s.insulationOhm);
+  p = putCount(b, dv, p, 12, s.insulationOhm);
   b[p] = 13;
   p = putHead(b, p + 1, 0, staleBits(s));
   entries++;

@@ -69,6 +69,19 @@ export function putInt(b: Uint8Array, p: number, v: number): number {
 /** Rounds half away from zero (2.5 to 3, -2.5 to -3; -0.4 to -0): the fixed-point rule of telemetry bodies. */
 export const roundHalfAwayFromZero = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
 
+/** Big-endian views of buffers, for writing a head and its argument in one store: the last one's is kept. */
+let viewed: Uint8Array | undefined;
+let view: DataView = new DataView(new ArrayBuffer(0));
+
+/** A DataView of exactly the bytes of `b` (kept while b is the buffer asked for last). */
+export function viewOf(b: Uint8Array): DataView {
+  if (b !== viewed) {
+    view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    viewed = b;
+  }
+  return view;
+}
+
 /**
  * An array of the first `count` values, each multiplied by `scale` and rounded half away from
  * zero (roundHalfAwayFromZero), each then written as putInt writes it. Room: 9 bytes for the
@@ -76,23 +89,24 @@ export const roundHalfAwayFromZero = (x: number): number => Math.sign(x) * Math.
  */
 export function putScaledInts(b: Uint8Array, p: number, values: ArrayLike<number>, scale: number, count = values.length): number {
   p = putHead(b, p, 4, count);
+  const dv = viewOf(b);
   let i = 0;
   // The common values in a loop without calls (so the buffer's bounds stay hoisted): values
   // that are 1..65535 already (cell voltages in mV: no rounding), or positive values that
-  // round to it (Math.round takes halves up: away from zero, for positive values). At the
-  // first other value (zero, which may be -0; negatives; the rest) the second loop goes on.
+  // round to it (Math.round takes halves up: away from zero, for positive values). A value
+  // of two or three bytes is written by one big-endian store of its head and argument (the
+  // fourth byte of a three-byte value is written over by what follows: the room is there).
+  // At the first other value (zero, which may be -0; negatives; the rest) the second loop
+  // goes on.
   for (; i < count; i++) {
     const x = values[i]! * scale;
     let u = x | 0;
     if (u !== x) u = x > 0 && x < 0xffff ? Math.round(x) | 0 : 0;
     if (u >= 0x100 && u < 0x10000) {
-      b[p] = 25;
-      b[p + 1] = u >> 8;
-      b[p + 2] = u & 0xff;
+      dv.setUint32(p, 0x1900_0000 | (u << 8));
       p += 3;
     } else if (u >= 24 && u < 0x100) {
-      b[p] = 24;
-      b[p + 1] = u;
+      dv.setUint16(p, 0x1800 | u);
       p += 2;
     } else if (u > 0 && u < 24) b[p++] = u;
     else break;

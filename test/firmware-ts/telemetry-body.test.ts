@@ -95,6 +95,19 @@ test('writeTelemetryBody writes what encodeCanonical(telemetryBody(s)) writes fo
     (s) => (s.balancing = [true]),
     (s) => (s.faults = Object.fromEntries(FAULT_NAMES.map((n) => [n, true]))),
     (s) => (s.meta = Object.fromEntries(Object.values(TELEMETRY_KEYS).map((f) => [f, { stale: true }])) as never),
+    // Scalars around every head size and the edges of the one-store path (0.5 .. 2^32 - 0.5 once scaled).
+    ...[0, -0, 0.0004, 0.0005, -0.0005, 0.023, 0.0235, 0.024, 0.255, 0.2555, 0.256, 65.535, 65.5355, 65.536, 4_294_967.295, 4_294_967.2954, 4_294_967.2955, 4_294_967.296, -42.5, 1e9].map(
+      (v) => (s: BatterySnapshot) => {
+        s.packVoltageV = v;
+        s.currentA = -v;
+        s.remainingCapacityAh = v;
+      },
+    ),
+    ...[0, -0, 0.4, 0.5, 23.5, 24, 255.5, 256, 65_535.5, 65_536, 4_294_967_295.4, 4_294_967_295.5, 2 ** 32, -3].map((v) => (s: BatterySnapshot) => {
+      s.cycleCount = v;
+      s.insulationOhm = v;
+      s.socPct = v / 10;
+    }),
   ];
   const w = new CborWriter(8);
   for (const [i, change] of odd.entries()) {
