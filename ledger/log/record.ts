@@ -49,10 +49,9 @@ export function encodeRecord(r: LedgerRecord): Uint8Array {
 
 const envelope = new CborWriter();
 
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
-  return true;
-}
+/** The last record type written, and its canonical CBOR (a text string): the records of a batch share it. */
+let typeText = '';
+let typeBytes = encodeCanonical('');
 
 /**
  * The record's canonical CBOR around a body that is already canonical CBOR (one data item):
@@ -107,7 +106,12 @@ export function writeRecordAround<T>(w: CborWriter, r: Omit<LedgerRecord, 'body'
   // Written with put* into reserved room (a record is written for every telemetry sample, and
   // hundreds of thousands a second in a replay): map head, 1: seq, 2: time, 3: type, 4: ...
   const type = r.type;
-  let b = w.reserve(22);
+  if (type !== typeText) {
+    typeBytes = encodeCanonical(type);
+    typeText = type;
+  }
+  const text = typeBytes;
+  let b = w.reserve(24 + text.length);
   let p = w.length;
   b[p++] = r.simulated ? 0xa7 : 0xa6;
   b[p++] = 1;
@@ -115,10 +119,9 @@ export function writeRecordAround<T>(w: CborWriter, r: Omit<LedgerRecord, 'body'
   b[p++] = 2;
   p = putHead(b, p, 0, r.time);
   b[p++] = 3;
+  for (let i = 0; i < text.length; i++) b[p++] = text[i]!;
+  b[p++] = 4;
   w.advanceTo(p);
-  if (isAscii(type)) w.ascii(type);
-  else w.raw(encodeCanonical(type));
-  w.byte(4);
   write(w, item);
   // ... 5: true (simulated runs only), 6: mono, 7: boot.
   const boot = r.boot;

@@ -1,7 +1,8 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { scanRecord } from '../../ledger/log/record-scan.ts';
-import { decodeRecord, encodeRecord, type LedgerRecord } from '../../ledger/log/record.ts';
+import { decodeRecord, encodeRecord, encodeRecordWithBody, type LedgerRecord } from '../../ledger/log/record.ts';
+import { encodeCanonical } from '../../ledger/cbor/canonical-encode.ts';
 import { recordAt } from '../../bench/suites/telemetry-fixture.ts';
 import { cborValue, mutations } from '../helpers/byte-mutations.ts';
 
@@ -62,4 +63,14 @@ test('records with arbitrary bodies (and their mutations): the fast path never a
     { numRuns: 400 },
   );
   t.pass();
+});
+
+test('records written around body bytes are encodeRecord\'s bytes, whatever the type and as types change from record to record', (t) => {
+  const types = ['telemetry', 'telemetry', 'fault-raised', 'ü-typ', '', 'x'.repeat(30), 'telemetry'];
+  for (const [i, type] of types.entries()) {
+    for (const simulated of [true, false]) {
+      const r: LedgerRecord = { ...recordAt(i), type, simulated, seq: [0, 23, 24, 255, 65_536, 2 ** 32, 2 ** 40][i]! };
+      t.deepEqual(encodeRecordWithBody(r, encodeCanonical(r.body)), encodeRecord(r), `${JSON.stringify(type)}, simulated ${simulated}`);
+    }
+  }
 });
