@@ -97,27 +97,27 @@ interface ModeResult {
  * snapshots ready would (a burst of samples, a replay).
  */
 async function appendRun(ledger: Ledger, snapshots: readonly BatterySnapshot[], runMs: number, batched = false): Promise<RunRates> {
-  const inflight: Promise<unknown>[] = [];
-  let head = 0;
+  // The promises in flight, in a ring of WINDOW slots (a batch a slot when batched): as a
+  // producer keeps them, not a list of every promise of the run for the collector to carry.
+  const slots = batched ? WINDOW / YIELD_EVERY : WINDOW;
+  const ring: Promise<unknown>[] = new Array(slots);
+  let issued = 0;
   let n = 0;
   const clock = runClock(runMs);
-  const window = batched ? WINDOW / YIELD_EVERY : WINDOW;
-  const step = batched ? 1 : YIELD_EVERY;
   while (!clock.done()) {
+    // Room for the next YIELD_EVERY records: wait for the oldest ones in the slots they take.
+    const need = batched ? 1 : YIELD_EVERY;
+    if (issued >= slots) await ring[(issued + need - 1 - slots) % slots];
     if (batched) {
       const items: BatterySnapshot[] = new Array(YIELD_EVERY);
       for (let k = 0; k < YIELD_EVERY; k++) items[k] = snapshots[n++ % RING]!;
-      inflight.push(ledger.appendWritten('telemetry', items, writeTelemetryBody));
+      ring[issued++ % slots] = ledger.appendWritten('telemetry', items, writeTelemetryBody);
     } else {
-      for (let k = 0; k < YIELD_EVERY; k++) {
-        inflight.push(ledger.appendWritten('telemetry', [snapshots[n++ % RING]!], writeTelemetryBody));
-      }
+      for (let k = 0; k < YIELD_EVERY; k++) ring[issued++ % slots] = ledger.appendWritten('telemetry', [snapshots[n++ % RING]!], writeTelemetryBody);
     }
-    if (inflight.length - head >= window) await inflight[head + step - 1];
-    while (head < inflight.length && inflight.length - head >= window) head++;
     await yieldNow();
   }
-  await Promise.all(inflight.slice(head));
+  await Promise.all(ring.slice(0, Math.min(issued, slots)));
   return { cpu: clock.rate(n), wall: clock.wallRate(n) };
 }
 
