@@ -180,6 +180,11 @@ export class MerkleFrontier {
   root(): Uint8Array {
     this.#idle();
     if (this.#size === 0) return EMPTY_ROOT;
+    if (this.#native) {
+      const out = new Uint8Array(32);
+      this.#native.root(this.#slots, this.#size, out);
+      return out;
+    }
     let h: Uint8Array | undefined;
     let rest = this.#size;
     for (let k = 0; rest > 0; k++, rest = Math.floor(rest / 2)) {

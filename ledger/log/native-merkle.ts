@@ -18,6 +18,8 @@ export interface NativeMerkle {
   appendSpans(frontier: Uint8Array, size: number, data: Uint8Array, spans: Uint32Array, count: number, leafHashesOut?: Uint8Array): number;
   /** Appends each leaf of `leaves`; returns the new size. */
   appendLeaves(frontier: Uint8Array, size: number, leaves: readonly Uint8Array[], leafHashesOut?: Uint8Array): number;
+  /** The root of the tree of `size` (>= 1) leaves whose frontier this is, into out[0..32). */
+  root(frontier: Uint8Array, size: number, out: Uint8Array): void;
   /**
    * The verifier's run scanner (native/scan.c): from `pos` of a segment's bytes, consumes each
    * unsigned leaf whose frame, canonical record (record-scan.ts's check) and sequence (= the
@@ -70,7 +72,7 @@ function load(): { addon?: NativeMerkle; reason?: string } {
     try {
       const addon = createRequire(import.meta.url)(NATIVE_MERKLE_PATH) as NativeMerkle;
       // A build from older sources lacks some of these: rebuild rather than half-use it.
-      const current = ['frameChunk', 'frameChunkAsync', 'checkRecords', 'scanRun', 'hashRun'].every((f) => typeof (addon as unknown as Record<string, unknown>)[f] === 'function');
+      const current = ['frameChunk', 'frameChunkAsync', 'checkRecords', 'scanRun', 'hashRun', 'root'].every((f) => typeof (addon as unknown as Record<string, unknown>)[f] === 'function');
       cached = current ? { addon } : { reason: 'built from older sources (run `npm run build:native`)' };
     } catch (err) {
       cached = { reason: `does not load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };

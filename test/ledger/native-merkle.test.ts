@@ -143,3 +143,23 @@ console.log(JSON.stringify({ sha: nativeMerkleStatus().sha256, root: Buffer.from
   for (let i = 0; i < LENGTHS.length; i++) f.append(leafOf(i, LENGTHS[i]!));
   t.is(got.root, hex(f.root()));
 });
+
+test('the native root folds the frontier slots of the set bits of any size below 2^53, as MerkleFrontier.root does in JavaScript', (t) => {
+  const native = loadNativeMerkle();
+  if (!native) return t.pass('native Merkle hasher not built');
+  const slots = Uint8Array.from({ length: 64 * 32 }, (_, i) => (i * 29 + 7) & 0xff);
+  for (const size of [1, 2, 3, 5, 1000, 2 ** 32 - 1, 2 ** 32 + 5, 2 ** 40 + 2 ** 20 + 1, 2 ** 53 - 1]) {
+    let want: Buffer | undefined;
+    for (let k = 0; k < 53; k++) {
+      if (Math.floor(size / 2 ** k) % 2 === 0) continue;
+      const slot = slots.subarray(32 * k, 32 * k + 32);
+      want = want === undefined ? Buffer.from(slot) : createHash('sha256').update(Buffer.from([1])).update(slot).update(want).digest();
+    }
+    const out = new Uint8Array(32);
+    native.root(slots, size, out);
+    t.is(hex(out), want!.toString('hex'), `size ${size}`);
+  }
+  t.throws(() => native.root(slots, 0, new Uint8Array(32)), { instanceOf: TypeError });
+  t.throws(() => native.root(slots, 5, new Uint8Array(31)), { instanceOf: TypeError });
+  t.throws(() => native.root(slots.subarray(0, 100), 5, new Uint8Array(32)), { instanceOf: TypeError });
+});

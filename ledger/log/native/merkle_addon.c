@@ -15,6 +15,7 @@
  *   appendSpans(frontier, size, data, spans, count, leafHashesOut?) -> new size
  *     leaves are data[spans[2i] .. spans[2i+1]) for i < count
  *   appendLeaves(frontier, size, leaves: Uint8Array[], leafHashesOut?) -> new size
+ *   root(frontier, size, out) -> undefined: the root of the tree of size >= 1 leaves into out[0..32)
  *   scanRun(data, pos, frontier, size, out) -> entries consumed (the verifier's scanner, scan.c)
  *   hashRun(data, pos, frontier, size, out) -> entries consumed (Ledger.open's replay, scan.c)
  *   frameChunk(...), frameChunkAsync(...), sigDigests(...), checkRecords(...): frame.c (chunks of frames for the group commit)
@@ -127,6 +128,31 @@ static napi_value js_append_spans(napi_env env, napi_callback_info info) {
   return number(env, size);
 }
 
+/* The root over the frontier's slots (MerkleFrontier.root): the set bits of size, lowest first, folded as h = H(slot_k, h). */
+static napi_value js_root(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3) return vt_type_error(env, "root(frontier, size, out)");
+  unsigned char *frontier, *out;
+  uint64_t size;
+  size_t ol;
+  if (!frontier_args(env, argv, &frontier, &size) || size == 0) return vt_type_error(env, "frontier must be a Uint8Array of 2048 bytes and size a count from 1 to 2^53");
+  if (!vt_typed(env, argv[2], napi_uint8_array, (void **)&out, &ol) || ol < 32) return vt_type_error(env, "out must be a Uint8Array of at least 32 bytes");
+  unsigned char h[32];
+  int have = 0;
+  for (int k = 0; k < 64; k++) {
+    if (!((size >> k) & 1)) continue;
+    if (have) {
+      node_hash(frontier + 32 * k, h, h);
+    } else {
+      memcpy(h, frontier + 32 * k, 32);
+      have = 1;
+    }
+  }
+  memcpy(out, h, 32);
+  return NULL;
+}
+
 static napi_value js_append_leaves(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -174,6 +200,7 @@ NAPI_MODULE_INIT() {
       {"sha256", NULL, NULL, NULL, NULL, impl, napi_enumerable, NULL},
       {"appendSpans", NULL, js_append_spans, NULL, NULL, NULL, napi_enumerable, NULL},
       {"appendLeaves", NULL, js_append_leaves, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"root", NULL, js_root, NULL, NULL, NULL, napi_enumerable, NULL},
       {"scanRun", NULL, vt_js_scan_run, NULL, NULL, NULL, napi_enumerable, NULL},
       {"hashRun", NULL, vt_js_hash_run, NULL, NULL, NULL, napi_enumerable, NULL},
       {"crc32", NULL, NULL, NULL, NULL, crc_impl, napi_enumerable, NULL},
