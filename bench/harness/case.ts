@@ -33,11 +33,20 @@ export interface BenchCase {
    * (reference, subject, subject, reference, ...) so that both see the same machine load.
    */
   open?(ctx: RunContext): Promise<RateSession>;
+  /**
+   * With a reference that is interleaved too: each run of both is made of slices of about
+   * this many ms, alternated (reference, subject, subject, reference, ...), and the run's
+   * figure is the mean of its slices. Where the machine's speed changes from one second to
+   * the next, runs of several hundred ms each fall into different phases; slices this short
+   * give both sides the same mix of them. Default: whole runs alternated.
+   */
+  sliceMs?: number;
 }
 
 /** A measurement kept open: one timed run per call, per wall-clock or CPU second. */
 export interface RateSession {
-  run(clock: ClockKind): Promise<number>;
+  /** One timed run of `ms` (default: the settings' runMs) on `clock`; its rate. */
+  run(clock: ClockKind, ms?: number): Promise<number>;
   close(): Promise<void>;
 }
 

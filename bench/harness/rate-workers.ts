@@ -127,8 +127,8 @@ export async function openWorkerSession(job: RateJob, settings: RateSettings, po
     throw err;
   }
   return {
-    run: async (clock) => {
-      const rates = await guard(Promise.all(set.map((c) => expect<{ rate: number }>(c.request({ kind: 'run', runMs: settings.runMs, clock }), 'rate'))));
+    run: async (clock, ms = settings.runMs) => {
+      const rates = await guard(Promise.all(set.map((c) => expect<{ rate: number }>(c.request({ kind: 'run', runMs: ms, clock }), 'rate'))));
       return rates.reduce((sum, r) => sum + r.rate, 0);
     },
     close,

@@ -167,7 +167,8 @@ export async function runCases(planned: readonly Planned[], opts: RunOptions): P
 /**
  * The runs of one case: from `run`, or from a session; a session whose reference also opens
  * sessions is interleaved with a fresh session of the reference, in ABBA order so that a
- * steady drift of the machine's load falls on both alike.
+ * steady drift of the machine's load falls on both alike; in slices of each run (`sliceMs`)
+ * where the case asks for them.
  */
 async function measure(c: BenchCase, ref: BenchCase | undefined, ctx: RunContext, count: number): Promise<{ runs: number[]; pairedReference?: number[] }> {
   if (c.run) return { runs: await c.run(ctx) };
@@ -186,9 +187,26 @@ async function measure(c: BenchCase, ref: BenchCase | undefined, ctx: RunContext
     const reference = r.value;
     const runs: number[] = [];
     const paired: number[] = [];
+    const slices = reference && c.sliceMs ? Math.max(1, Math.round(ctx.settings.runMs / c.sliceMs)) : 1;
+    const sliceMs = ctx.settings.runMs / slices;
     for (let r = 0; r < count; r++) {
       if (!reference) {
         runs.push(await subject.run(clock));
+      } else if (slices > 1) {
+        // Slices alternated, ABBA across the run, so that both sides see the same phases of the machine.
+        let s = 0;
+        let p = 0;
+        for (let k = 0; k < slices; k++) {
+          if ((r + k) % 2 === 0) {
+            p += await reference.run(clock, sliceMs);
+            s += await subject.run(clock, sliceMs);
+          } else {
+            s += await subject.run(clock, sliceMs);
+            p += await reference.run(clock, sliceMs);
+          }
+        }
+        runs.push(s / slices);
+        paired.push(p / slices);
       } else if (r % 2 === 0) {
         paired.push(await reference.run(clock));
         runs.push(await subject.run(clock));

@@ -74,7 +74,7 @@ export async function openCSession(binary: string, threads: number, op: COperati
     throw err;
   }
   return {
-    run: (clock) => command(settings.runMs, clock),
+    run: (clock, ms = settings.runMs) => command(ms, clock),
     close: async () => {
       child.stdin.end('quit\n');
       await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));

@@ -94,6 +94,15 @@ async function noteContention(ctx: RunContext): Promise<void> {
   });
 }
 
+/**
+ * Each run of a signer and of its reference is made of slices of about this many ms,
+ * alternated (BenchCase.sliceMs). This machine's speed changes from one second to the next
+ * (the C reference against itself, runs of 400 ms alternated: ratios 0.84x to 1.20x between
+ * sittings; in 20 ms slices: 0.97x to 1.05x), and the goals are within a tenth of the
+ * reference.
+ */
+const SLICE_MS = 20;
+
 function cCase(cop: COperation, threads: number, id: string, name: string, reference?: string): BenchCase {
   return {
     id,
@@ -102,6 +111,7 @@ function cCase(cop: COperation, threads: number, id: string, name: string, refer
     better: 'higher',
     reference,
     clock: clockFor(threads),
+    sliceMs: SLICE_MS,
     open: async (ctx) => {
       if (threads > 1) await noteContention(ctx);
       return openCSession(await cBinary(ctx), threads, cop, ctx.settings);
@@ -117,6 +127,7 @@ function subjectCase(s: Subject, op: Op, threads: number, id: string, reference:
     better: 'higher',
     reference,
     clock: clockFor(threads),
+    sliceMs: SLICE_MS,
     open: async (ctx) => {
       s.check?.(ctx);
       if (threads > 1) await noteContention(ctx);

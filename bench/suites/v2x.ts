@@ -107,10 +107,10 @@ async function pipelineSession(ctx: RunContext, verifier: SignatureVerifier): Pr
   const w0 = performance.now();
   await feed.feed(() => performance.now() - w0 > Math.max(1000, ctx.settings.warmupMs));
   return {
-    run: async (clock) => {
+    run: async (clock, ms = ctx.settings.runMs) => {
       const t0 = clockNow(clock);
       const wall0 = performance.now();
-      const n = await feed.feed(() => clockNow(clock) - t0 >= ctx.settings.runMs || performance.now() - wall0 >= 2 * ctx.settings.runMs);
+      const n = await feed.feed(() => clockNow(clock) - t0 >= ms || performance.now() - wall0 >= 2 * ms);
       return n / ((clockNow(clock) - t0) / 1000);
     },
     close: () => verifier.close(),

@@ -77,6 +77,33 @@ test("a case's runs interleave with a fresh session of its reference, ABBA, and 
   t.deepEqual(log, ['ref', 'ref', 'ref', 'ref', 'ref closed', 'ref', 'half', 'half', 'ref', 'ref', 'half', 'half', 'ref', 'half closed', 'ref closed']);
 });
 
+test('a case with sliceMs alternates slices of each run with its reference (ABBA across the run); a run\'s figure is the mean of its slices', async (t) => {
+  const log: string[] = [];
+  /** A session whose rate is 100 (reference) or 50 + the slice number (subject), logging each slice and its length. */
+  const sliced = (label: string, rate: (i: number) => number) => async (): Promise<RateSession> => {
+    let i = 0;
+    return {
+      run: async (_clock, ms) => {
+        log.push(`${label}:${ms}`);
+        return rate(i++);
+      },
+      close: async () => undefined,
+    };
+  };
+  const suite: Suite = {
+    name: 'sliced',
+    description: 'slices',
+    cases: () => [
+      { id: 'sliced/ref', name: 'reference', unit: 'ops/s', better: 'higher', open: sliced('ref', () => 100) },
+      { id: 'sliced/subject', name: 'subject', unit: 'ops/s', better: 'higher', reference: 'sliced/ref', sliceMs: 10, open: sliced('sub', (i) => 50 + (i % 4)) },
+    ],
+  };
+  const out = await runCases(select(plan([suite], env), ['sliced/subject']), { env, settings: { warmupMs: 0, runs: 2, runMs: 40 }, allowInstall: false, buildDir: os.tmpdir(), progress: quietProgress([]) });
+  // The reference's own runs whole; then two runs of four 10 ms slices each, alternated.
+  t.deepEqual(log, ['ref:undefined', 'ref:undefined', 'ref:10', 'sub:10', 'sub:10', 'ref:10', 'ref:10', 'sub:10', 'sub:10', 'ref:10', 'sub:10', 'ref:10', 'ref:10', 'sub:10', 'sub:10', 'ref:10', 'ref:10', 'sub:10']);
+  t.like(out.results.find((r) => r.id === 'sliced/subject'), { median: 51.5, min: 51.5, max: 51.5, referenceMedian: 100, ratio: 0.515, runs: 2 });
+});
+
 test('a case on the CPU clock runs its paired reference on the CPU clock too', async (t) => {
   const { log, results } = await runFake(['fake/cpu']);
   t.deepEqual(log.slice(5), ['ref@cpu', 'cpu@cpu', 'cpu@cpu', 'ref@cpu', 'ref@cpu', 'cpu@cpu', 'cpu@cpu', 'ref@cpu', 'cpu closed', 'ref closed']);
