@@ -100,13 +100,14 @@ async function appendRun(ledger: Ledger, snapshots: readonly BatterySnapshot[], 
   // The promises in flight, in a ring of WINDOW slots (a batch a slot when batched): as a
   // producer keeps them, not a list of every promise of the run for the collector to carry.
   const slots = batched ? WINDOW / YIELD_EVERY : WINDOW;
+  /** Slots the next YIELD_EVERY records take. */
+  const need = batched ? 1 : YIELD_EVERY;
   const ring: Promise<unknown>[] = new Array(slots);
   let issued = 0;
   let n = 0;
   const clock = runClock(runMs);
   while (!clock.done()) {
     // Room for the next YIELD_EVERY records: wait for the oldest ones in the slots they take.
-    const need = batched ? 1 : YIELD_EVERY;
     if (issued >= slots) await ring[(issued + need - 1 - slots) % slots];
     if (batched) {
       const items: BatterySnapshot[] = new Array(YIELD_EVERY);
